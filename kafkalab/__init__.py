@@ -1,0 +1,20 @@
+"""kafkalab: real Apache Kafka (KRaft) brokers from Maven Central jars, for labs and tests."""
+
+from .admin import Admin, PartitionState
+from .cluster import Cluster, NodeStatus
+from .errors import ClusterStateError, KafkalabError, NodeFailed, PortBusy, RuntimeMissing
+from .runtime import KAFKA_VERSION, fetch
+
+__all__ = [
+    "KAFKA_VERSION",
+    "Admin",
+    "Cluster",
+    "ClusterStateError",
+    "KafkalabError",
+    "NodeFailed",
+    "NodeStatus",
+    "PartitionState",
+    "PortBusy",
+    "RuntimeMissing",
+    "fetch",
+]

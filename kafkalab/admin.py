@@ -1,0 +1,99 @@
+"""Metadata questions any cluster can answer: which brokers, which leader, which ISR, create a topic.
+
+Works against a kafkalab cluster or any other (docker compose), given bootstrap servers.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+
+from confluent_kafka import KafkaException
+from confluent_kafka.admin import AdminClient, ClusterMetadata, NewTopic
+
+from .errors import ClusterStateError, NodeFailed
+
+_quiet = logging.getLogger("kafkalab.admin")  # librdkafka's connection noise goes nowhere
+_quiet.addHandler(logging.NullHandler())
+_quiet.propagate = False
+
+
+@dataclass(frozen=True)
+class PartitionState:
+    leader: int | None
+    replicas: list[int]
+    isr: list[int]
+
+
+class Admin:
+    """A short-lived admin client; make a new one when the set of reachable brokers changes."""
+
+    def __init__(self, bootstrap_servers: str) -> None:
+        self.client = AdminClient(
+            {
+                "bootstrap.servers": bootstrap_servers,
+                "logger": _quiet,
+                "socket.connection.setup.timeout.ms": 2000,
+            }
+        )
+
+    def metadata(self, topic: str | None = None, timeout: float = 10.0) -> ClusterMetadata:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                return self.client.list_topics(topic=topic, timeout=min(3.0, timeout))
+            except KafkaException:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+
+    def registered_brokers(self) -> set[int]:
+        """Brokers the metadata lists: in KRaft, registered and not fenced."""
+        try:
+            return set(self.metadata(timeout=3.0).brokers)
+        except KafkaException:
+            return set()
+
+    def partition(self, topic: str, partition: int = 0) -> PartitionState:
+        t = self.metadata(topic).topics.get(topic)
+        if t is None or t.error is not None or partition not in t.partitions:
+            raise ClusterStateError(f"no partition {topic}-{partition}: {t.error if t else 'no such topic'}")
+        p = t.partitions[partition]
+        return PartitionState(p.leader if p.leader >= 0 else None, list(p.replicas), list(p.isrs))
+
+    def create_topic(
+        self,
+        name: str,
+        partitions: int = 1,
+        replication_factor: int = 1,
+        config: dict[str, str] | None = None,
+        timeout: float = 30.0,
+    ) -> None:
+        """Create a topic and wait until every partition has a leader and a full ISR."""
+        new = NewTopic(name, partitions, replication_factor, config=config or {})
+        self.client.create_topics([new], request_timeout=timeout)[name].result(timeout=timeout)
+        self.await_healthy([name], time.monotonic() + timeout)
+
+    def unhealthy(self, topics: list[str] | None = None) -> list[str]:
+        """Partitions without a leader or with an ISR smaller than their replica set."""
+        try:
+            md = self.metadata(timeout=3.0)
+        except KafkaException as e:
+            return [f"metadata unavailable ({e})"]
+        problems = []
+        for name in topics if topics is not None else md.topics:
+            t = md.topics.get(name)
+            if t is None or t.error is not None or not t.partitions:
+                problems.append(f"{name}: {t.error if t else 'not in metadata yet'}")
+                continue
+            for p in t.partitions.values():
+                if p.leader < 0 or sorted(p.isrs) != sorted(p.replicas):
+                    problems.append(f"{name}-{p.id} leader={p.leader} isr={p.isrs} replicas={p.replicas}")
+        return problems
+
+    def await_healthy(self, topics: list[str] | None, deadline: float) -> None:
+        while problems := self.unhealthy(topics):
+            if time.monotonic() > deadline:
+                raise NodeFailed("timed out waiting for partitions to heal: " + "; ".join(problems[:5]))
+            time.sleep(0.2)

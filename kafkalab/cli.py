@@ -1,0 +1,119 @@
+"""The `kafkalab` command: the cluster and its faults from a shell."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+from . import runtime
+from .cluster import Cluster
+from .errors import ClusterStateError, KafkalabError
+from .topology import DEFAULT_PORT_BASE
+
+
+def _env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise SystemExit(f"kafkalab: {name}={raw!r} is not a whole number") from None
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="kafkalab", description="Real Apache Kafka brokers for labs and tests.")
+    p.add_argument(
+        "--state-dir", help="where the cluster lives (default $KAFKALAB_STATE_DIR or ~/.cache/kafkalab/cluster)"
+    )
+    sub = p.add_subparsers(dest="command", required=True)
+    sub.add_parser("fetch", help=f"resolve the Apache Kafka {runtime.KAFKA_VERSION} jars with Maven (once)")
+    up = sub.add_parser("up", help="format and start the cluster, wait until it is ready")
+    up.add_argument("--brokers", type=int, default=_env_int("KAFKALAB_BROKERS", 3), help="1 gives one combined node")
+    up.add_argument("--port-base", type=int, default=_env_int("KAFKALAB_PORT_BASE", DEFAULT_PORT_BASE))
+    up.add_argument("--no-elr", action="store_true", help="format without Eligible Leader Replicas (KIP-966)")
+    up.add_argument("--timeout", type=float, default=120.0)
+    sub.add_parser("down", help="stop every node and remove the cluster's data")
+    sub.add_parser("status", help="each node: id, role, pid, ports, state")
+    sub.add_parser("bootstrap", help="print the bootstrap servers alone")
+    logs = sub.add_parser("logs", help="print the tail of a node's log")
+    logs.add_argument("node", type=int)
+    logs.add_argument("-n", "--lines", type=int, default=50)
+    for name, text in [
+        ("kill", "SIGKILL a node (crash)"),
+        ("stop", "SIGTERM a node (clean shutdown)"),
+        ("pause", "SIGSTOP a node (freeze)"),
+        ("resume", "SIGCONT a paused node"),
+        ("start", "restart a stopped or killed node with its data"),
+    ]:
+        sub.add_parser(name, help=text).add_argument("node", type=int)
+    for name in ("leader", "isr"):
+        q = sub.add_parser(name, help=f"print the {name} of a partition")
+        q.add_argument("topic")
+        q.add_argument("partition", type=int, nargs="?", default=0)
+    heal = sub.add_parser("wait-healthy", help="resume, restart, and wait until every ISR is full")
+    heal.add_argument("--timeout", type=float, default=60.0)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return _run(args)
+    except KafkalabError as e:
+        print(f"kafkalab: error: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("kafkalab: interrupted", file=sys.stderr)
+        return 130
+
+
+def _run(args: argparse.Namespace) -> int:
+    cmd = args.command
+    if cmd == "fetch":
+        runtime.fetch()
+    elif cmd == "up":
+        Cluster(args.brokers, port_base=args.port_base, state_dir=args.state_dir, elr=not args.no_elr).up(args.timeout)
+    elif cmd == "down":
+        _down(args.state_dir)
+    else:
+        cluster = Cluster.attach(args.state_dir)
+        if cmd == "status":
+            print(f"Apache Kafka {cluster.version}, bootstrap servers {cluster.bootstrap_servers}")
+            print(f"{'node':>4}  {'role':<10}  {'pid':>7}  {'state':<7}  ports")
+            for s in cluster.status():
+                ports = " ".join(f"{k}={v}" for k, v in s.ports.items())
+                print(f"{s.node_id:>4}  {s.role:<10}  {s.pid or '-':>7}  {s.state:<7}  {ports}")
+        elif cmd == "bootstrap":
+            if not cluster.is_up():
+                raise ClusterStateError(f"the cluster in {cluster.state_dir} is not running: `kafkalab up`")
+            print(cluster.bootstrap_servers)
+        elif cmd == "logs":
+            print(cluster.node(args.node).log_tail(args.lines))
+        elif cmd in ("kill", "stop", "pause", "resume", "start"):
+            getattr(cluster, cmd)(args.node)
+            print(f"kafkalab: node {args.node} is {cluster.node(args.node).state()}")
+        elif cmd == "leader":
+            print(cluster.leader(args.topic, args.partition))
+        elif cmd == "isr":
+            print(" ".join(map(str, cluster.isr(args.topic, args.partition))))
+        elif cmd == "wait-healthy":
+            cluster.wait_healthy(args.timeout)
+            print("kafkalab: healthy")
+    return 0
+
+
+def _down(state_dir: str | None) -> None:
+    try:
+        cluster = Cluster.attach(state_dir)
+    except KafkalabError:
+        print("kafkalab: no cluster is up; nothing to stop")
+        return
+    cluster.down()
+    print("kafkalab: cluster stopped and its data removed")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,83 @@
+"""The pytest plugin (registered through the pytest11 entry point).
+
+`kafka_bootstrap` uses $KAFKA_BOOTSTRAP_SERVERS when set (docker compose, or a running `kafkalab up`)
+and otherwise starts a private kafkalab cluster on first use, torn down at the end of the session,
+even an interrupted one. Its JVMs also die with the pytest process if that is killed outright.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import uuid
+from collections.abc import Iterator
+
+import pytest
+
+from .admin import Admin
+from .cluster import Cluster, default_state_dir
+from .errors import KafkalabError
+from .runtime import KAFKA_VERSION
+
+TEST_PORT_BASE = 39092  # away from 9092, so a reader's `kafkalab up` and a test run can coexist
+
+
+def _external() -> str | None:
+    return os.environ.get("KAFKA_BOOTSTRAP_SERVERS") or None
+
+
+def _brokers() -> int:
+    return int(os.environ.get("KAFKALAB_BROKERS") or 3)
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    external = _external()
+    where = f"external cluster at {external}" if external else f"private kafkalab cluster, {_brokers()} broker(s)"
+    return [f"kafkalab: Apache Kafka {KAFKA_VERSION} ({where})"]
+
+
+@pytest.fixture(scope="session")
+def kafka_cluster(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
+    """A kafkalab cluster with fault controls: the running `kafkalab up` one that
+    $KAFKA_BOOTSTRAP_SERVERS points at, or a private one started here."""
+    external = _external()
+    if external:
+        try:
+            cluster = Cluster.attach(default_state_dir(), log=lambda _: None)
+        except KafkalabError:
+            cluster = None
+        if cluster is None or cluster.bootstrap_servers != external:
+            pytest.skip(f"needs kafkalab fault controls; $KAFKA_BOOTSTRAP_SERVERS={external} is not a kafkalab cluster")
+        yield cluster
+        return
+    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
+    cluster = Cluster(
+        _brokers(),
+        port_base=int(os.environ.get("KAFKALAB_PORT_BASE") or TEST_PORT_BASE),
+        state_dir=tmp_path_factory.mktemp("kafkalab"),
+        die_with_parent=True,
+        log=(lambda line: reporter.write_line(line)) if reporter else print,
+    )
+    os.environ["KAFKA_BOOTSTRAP_SERVERS"] = cluster.bootstrap_servers  # for examples and child processes
+    try:
+        cluster.up()
+        yield cluster
+    finally:
+        del os.environ["KAFKA_BOOTSTRAP_SERVERS"]
+        cluster.down()
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap(request: pytest.FixtureRequest) -> str:
+    """Bootstrap servers of the cluster under test: $KAFKA_BOOTSTRAP_SERVERS, else a private cluster."""
+    return _external() or request.getfixturevalue("kafka_cluster").bootstrap_servers
+
+
+@pytest.fixture
+def kafka_topic(request: pytest.FixtureRequest, kafka_bootstrap: str) -> str:
+    """A fresh topic named after the test, RF min(3, brokers), with a leader and a full ISR."""
+    base = re.sub(r"[^A-Za-z0-9._-]+", "-", request.node.name)[:180]
+    name = f"{base}-{uuid.uuid4().hex[:8]}"
+    admin = Admin(kafka_bootstrap)
+    admin.create_topic(name, replication_factor=min(3, len(admin.registered_brokers()) or 1))
+    return name

@@ -1,0 +1,102 @@
+"""The shape of a lab cluster: which nodes, which roles, which ports, which settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .node import NodeSpec, Setting
+
+DEFAULT_PORT_BASE = 9092
+CONTROLLER_ID = 0
+LISTENERS = "CONTROLLER:PLAINTEXT,INTERNAL:PLAINTEXT,CLIENT:PLAINTEXT"
+
+
+@dataclass(frozen=True)
+class Topology:
+    """N brokers; with N > 1 a dedicated controller, so two brokers can die without losing quorum.
+
+    Ports, from the base B: broker i's client listener is B+i-1, its internal (replication)
+    listener B+100+i-1; the controller listens on B+200.
+    """
+
+    brokers: int = 3
+    port_base: int = DEFAULT_PORT_BASE
+
+    def __post_init__(self) -> None:
+        if self.brokers < 1:
+            raise ValueError("a cluster needs at least one broker")
+        if not 1024 <= self.port_base <= 65535 - 200:
+            raise ValueError(f"port base {self.port_base} must be within 1024..65335")
+
+    @property
+    def replication_factor(self) -> int:
+        return min(3, self.brokers)
+
+    @property
+    def controller_port(self) -> int:
+        return self.port_base + 200
+
+    def nodes(self) -> list[NodeSpec]:
+        b = self.port_base
+        if self.brokers == 1:
+            return [NodeSpec(1, "combined", b, b + 100, b + 200)]
+        brokers = [NodeSpec(i, "broker", b + i - 1, b + 100 + i - 1, None) for i in range(1, self.brokers + 1)]
+        return [NodeSpec(CONTROLLER_ID, "controller", None, None, b + 200), *brokers]
+
+    def bootstrap_servers(self) -> str:
+        return ",".join(f"127.0.0.1:{n.client_port}" for n in self.nodes() if n.is_broker)
+
+    def voters(self) -> str:
+        voter = CONTROLLER_ID if self.brokers > 1 else 1
+        return f"{voter}@127.0.0.1:{self.controller_port}"
+
+    def settings(self, spec: NodeSpec, data_dir: str, overrides: dict[str, object]) -> list[Setting]:
+        """Every setting a node runs with, each with the reason it differs from Kafka's default."""
+        rf = self.replication_factor
+        out: list[Setting] = [
+            ("node.id", spec.node_id, ""),
+            ("process.roles", {"combined": "broker,controller"}.get(spec.role, spec.role), ""),
+            ("controller.quorum.voters", self.voters(), "static quorum: one voter"),
+            ("controller.listener.names", "CONTROLLER", ""),
+            ("listener.security.protocol.map", LISTENERS, ""),
+            ("log.dirs", data_dir, ""),
+        ]
+        listeners = []
+        if spec.is_broker:
+            listeners += [f"INTERNAL://127.0.0.1:{spec.internal_port}", f"CLIENT://127.0.0.1:{spec.client_port}"]
+        if spec.controller_port:
+            listeners.append(f"CONTROLLER://127.0.0.1:{spec.controller_port}")
+        out.append(("listeners", ",".join(listeners), "loopback only: nothing is reachable from outside"))
+        if spec.is_broker:
+            out += [
+                ("advertised.listeners", ",".join(listeners[:2]), "a proxy may advertise CLIENT elsewhere"),
+                ("inter.broker.listener.name", "INTERNAL", "replication stays off the client port"),
+                ("broker.heartbeat.interval.ms", 500, "lab: a dead broker is noticed in seconds"),
+                ("replica.lag.time.max.ms", 8000, "lab: ISR shrinks after 8 s (default 30 s)"),
+                ("auto.create.topics.enable", False, "lab: every topic is created on purpose"),
+                ("default.replication.factor", rf, ""),
+                ("min.insync.replicas", 1, "Kafka's default, stated: topics that need 2 say so"),
+                ("offsets.topic.replication.factor", rf, "internal topics sized to the cluster"),
+                ("offsets.topic.num.partitions", 3, ""),
+                ("transaction.state.log.replication.factor", rf, ""),
+                ("transaction.state.log.min.isr", min(2, rf), ""),
+                ("transaction.state.log.num.partitions", 3, ""),
+                ("share.coordinator.state.topic.replication.factor", rf, ""),
+                ("share.coordinator.state.topic.min.isr", min(2, rf), ""),
+                ("share.coordinator.state.topic.num.partitions", 3, ""),
+                ("group.initial.rebalance.delay.ms", 0, "lab: consumers start at once"),
+                ("num.network.threads", 2, "fewer threads: four JVMs share two cores"),
+                ("num.io.threads", 2, ""),
+                ("num.replica.fetchers", 1, ""),
+                ("background.threads", 2, ""),
+                ("log.cleaner.threads", 1, ""),
+            ]
+        if spec.controller_port:
+            out += [
+                ("broker.session.timeout.ms", 4000, "lab: fence a silent broker after 4 s (default 9 s)"),
+                ("auto.leader.rebalance.enable", False, "lab: leaders move only when a lab moves them"),
+                ("unclean.leader.election.interval.ms", 1000, "lab: honour unclean election at once"),
+            ]
+        keys = {k for k, _, _ in out}
+        out += [(k, v, "override") for k, v in overrides.items() if k not in keys]
+        return [(k, overrides.get(k, v), w) for k, v, w in out]

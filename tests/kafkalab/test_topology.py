@@ -1,0 +1,47 @@
+"""The generated topology and configs, checked without starting anything."""
+
+import pytest
+
+from kafkalab.topology import Topology
+
+
+def test_default_topology_is_three_brokers_and_a_dedicated_controller():
+    nodes = Topology().nodes()
+    assert [(n.node_id, n.role) for n in nodes] == [(0, "controller"), (1, "broker"), (2, "broker"), (3, "broker")]
+    assert Topology().bootstrap_servers() == "127.0.0.1:9092,127.0.0.1:9093,127.0.0.1:9094"
+
+
+def test_single_broker_is_one_combined_node_with_internal_topics_sized_to_it():
+    (node,) = Topology(brokers=1).nodes()
+    assert node.role == "combined"
+    settings = {k: v for k, v, _ in Topology(brokers=1).settings(node, "/data", {})}
+    assert settings["process.roles"] == "broker,controller"
+    assert settings["offsets.topic.replication.factor"] == 1
+    assert settings["transaction.state.log.min.isr"] == 1
+
+
+def test_ports_never_collide():
+    for brokers in (1, 3, 5):
+        ports = [p for n in Topology(brokers, 20000).nodes() for p in n.ports]
+        assert len(ports) == len(set(ports))
+
+
+def test_overrides_replace_defaults_and_add_new_keys():
+    topo = Topology()
+    broker = topo.nodes()[1]
+    settings = dict((k, v) for k, v, _ in topo.settings(broker, "/d", {"min.insync.replicas": 2, "x.y": "z"}))
+    assert settings["min.insync.replicas"] == 2
+    assert settings["x.y"] == "z"
+
+
+def test_only_loopback_listeners():
+    topo = Topology()
+    for node in topo.nodes():
+        listeners = dict((k, v) for k, v, _ in topo.settings(node, "/d", {}))["listeners"]
+        assert all("//127.0.0.1:" in part for part in listeners.split(","))
+
+
+@pytest.mark.parametrize("bad", [dict(brokers=0), dict(port_base=80), dict(port_base=65500)])
+def test_bad_topology_is_refused(bad):
+    with pytest.raises(ValueError):
+        Topology(**bad)

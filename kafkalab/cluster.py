@@ -62,6 +62,7 @@ class Cluster:
         self.die_with_parent = die_with_parent
         self.log = log
         self.cluster_id: str | None = None
+        self.timings: dict[str, float] = {}  # seconds from the start of up() to each phase's end
         self.nodes = [Node(spec, self.state_dir / f"node-{spec.node_id}") for spec in self.topology.nodes()]
 
     # -- state file ----------------------------------------------------------------------
@@ -161,7 +162,8 @@ class Cluster:
         t0 = time.monotonic()
         try:
             self._format(runtime, java)
-            self.log(f"kafkalab: formatted {len(self.nodes)} node(s) in {time.monotonic() - t0:.1f}s")
+            self.timings["formatted"] = time.monotonic() - t0
+            self.log(f"kafkalab: formatted {len(self.nodes)} node(s) in {self.timings['formatted']:.1f}s")
             for n in self.nodes:
                 n.start(runtime, java, self.die_with_parent)
             self._save(ready=False)
@@ -170,7 +172,8 @@ class Cluster:
             self._kill_all()
             raise
         self._save(ready=True)
-        self.log(f"kafkalab: ready in {time.monotonic() - t0:.1f}s; bootstrap servers {self.bootstrap_servers}")
+        self.timings["ready"] = time.monotonic() - t0
+        self.log(f"kafkalab: ready in {self.timings['ready']:.1f}s; bootstrap servers {self.bootstrap_servers}")
         return self
 
     def _check_ports(self) -> None:
@@ -206,6 +209,7 @@ class Cluster:
                     pending.remove(n)
             self._check_deadline(deadline, pending, "to open its listeners")
             time.sleep(0.1)
+        self.timings["listening"] = time.monotonic() - t0
         self.wait_healthy(timeout=max(1.0, deadline - time.monotonic()), restore=False)
 
     def _fail_if_dead(self, nodes: list[Node]) -> None:

@@ -50,13 +50,12 @@ def kafka_cluster(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempP
             pytest.skip(f"needs kafkalab fault controls; $KAFKA_BOOTSTRAP_SERVERS={external} is not a kafkalab cluster")
         yield cluster
         return
-    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
     cluster = Cluster(
         _brokers(),
         port_base=int(os.environ.get("KAFKALAB_PORT_BASE") or TEST_PORT_BASE),
         state_dir=tmp_path_factory.mktemp("kafkalab"),
         die_with_parent=True,
-        log=(lambda line: reporter.write_line(line)) if reporter else print,
+        log=_terminal_log(request.config),
     )
     os.environ["KAFKA_BOOTSTRAP_SERVERS"] = cluster.bootstrap_servers  # for examples and child processes
     try:
@@ -65,6 +64,20 @@ def kafka_cluster(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempP
     finally:
         del os.environ["KAFKA_BOOTSTRAP_SERVERS"]
         cluster.down()
+
+
+def _terminal_log(config: pytest.Config):
+    """Progress lines that reach the terminal even while pytest captures output."""
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    capman = config.pluginmanager.get_plugin("capturemanager")
+    if reporter is None or capman is None:
+        return print
+
+    def log(line: str) -> None:
+        with capman.global_and_fixture_disabled():
+            reporter.write_line(line)
+
+    return log
 
 
 @pytest.fixture(scope="session")

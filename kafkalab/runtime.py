@@ -158,11 +158,16 @@ def _resolve_part(mvn: str, part: str, staging: Path, log) -> None:
     ]  # fmt: skip
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     lines: list[str] = []
+    downloads = 0
     assert proc.stdout is not None
     for line in proc.stdout:
         lines.append(line.rstrip())
-        if line.startswith("Downloaded from"):
-            log(f"kafkalab:     {line.split('/')[-1].split(' (')[0]}")
+        if "Downloaded from" in line and ".jar " in line:
+            downloads += 1
+            if downloads % 20 == 1:  # a heartbeat, not a wall of names
+                log(f"kafkalab:     downloading ... {line.rstrip().split('/')[-1].split(' (')[0]}")
+    if downloads:
+        log(f"kafkalab:     {downloads} jars downloaded")
     if proc.wait(timeout=900) != 0:
         text = "\n".join(lines[-25:])
         if re.search(r"(Could not transfer|Could not resolve|UnknownHost|Connection refused|timed out)", text):

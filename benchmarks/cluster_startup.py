@@ -15,7 +15,7 @@ from pathlib import Path
 
 from kafkalab import Cluster, fetch
 
-PORT_BASE = 59092  # clear of a reader's cluster (9092) and of test runs (39092)
+PORT_BASE = 23092  # clear of 9092 (reader), 29092 (tests) and ephemeral ports (32768+)
 
 
 def time_fetch_from_empty_cache() -> float:

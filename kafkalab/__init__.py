@@ -1,6 +1,6 @@
 """kafkalab: real Apache Kafka (KRaft) brokers from Maven Central jars, for labs and tests."""
 
-from .admin import Admin, PartitionState
+from .admin import Admin, PartitionState, new_topic
 from .cluster import Cluster, NodeStatus
 from .errors import ClusterStateError, KafkalabError, NodeFailed, PortBusy, RuntimeMissing
 from .runtime import KAFKA_VERSION, fetch
@@ -17,4 +17,5 @@ __all__ = [
     "PortBusy",
     "RuntimeMissing",
     "fetch",
+    "new_topic",
 ]

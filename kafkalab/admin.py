@@ -6,7 +6,9 @@ Works against a kafkalab cluster or any other (docker compose), given bootstrap 
 from __future__ import annotations
 
 import logging
+import re
 import time
+import uuid
 from dataclasses import dataclass
 
 from confluent_kafka import KafkaException
@@ -97,3 +99,22 @@ class Admin:
             if time.monotonic() > deadline:
                 raise NodeFailed("timed out waiting for partitions to heal: " + "; ".join(problems[:5]))
             time.sleep(0.2)
+
+
+def new_topic(
+    bootstrap_servers: str,
+    prefix: str,
+    partitions: int = 1,
+    replication_factor: int | None = None,
+    config: dict[str, str] | None = None,
+    timeout: float = 30.0,
+) -> str:
+    """Create a uniquely named topic (prefix + random suffix) and wait until it is fully replicated.
+
+    The replication factor defaults to min(3, brokers), so the same code runs on 1 or 3 brokers.
+    """
+    admin = Admin(bootstrap_servers)
+    name = f"{re.sub(r'[^A-Za-z0-9._-]+', '-', prefix)[:200]}-{uuid.uuid4().hex[:8]}"
+    rf = replication_factor or min(3, len(admin.registered_brokers()) or 1)
+    admin.create_topic(name, partitions, rf, config, timeout)
+    return name

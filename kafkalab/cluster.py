@@ -215,7 +215,9 @@ class Cluster:
     def _fail_if_dead(self, nodes: list[Node]) -> None:
         for n in nodes:
             if not n.alive:
-                raise NodeFailed(f"node {n.spec.node_id} ({n.spec.role}) exited during start-up.\n{n.log_tail()}")
+                raise NodeFailed(
+                    f"node {n.spec.node_id} ({n.spec.role}) {n.exit_status()} during start-up.\n{n.log_tail()}"
+                )
 
     def _check_deadline(self, deadline: float, waiting: list[Node], what: str) -> None:
         if time.monotonic() > deadline:

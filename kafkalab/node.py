@@ -148,20 +148,36 @@ class Node:
         """'running', 'paused' or 'dead', read from /proc rather than remembered."""
         if not self.pid:
             return "dead"
-        reap = getattr(self, "_proc", None)
-        if reap is not None:
-            reap.poll()
+        proc = getattr(self, "_proc", None)
+        if proc is not None:
+            if proc.poll() is not None:  # our own child: the kernel's exit status is the truth
+                return "dead"
+        elif not self._pid_is_ours():
+            return "dead"
         try:
             stat = Path(f"/proc/{self.pid}/stat").read_text()
-            cmdline = Path(f"/proc/{self.pid}/cmdline").read_bytes()
         except OSError:
             return "dead"
-        if str(self.config_path).encode() not in cmdline:
-            return "dead"  # the pid now belongs to some other process
         code = stat.rsplit(")", 1)[1].split()[0]
         if code == "Z":
             return "dead"
         return "paused" if code in ("T", "t") else "running"
+
+    def _pid_is_ours(self) -> bool:
+        """A pid read from a state file may have been reused by another process since."""
+        try:
+            cmdline = Path(f"/proc/{self.pid}/cmdline").read_bytes()
+        except OSError:
+            return False
+        # An empty read happens while the kernel cannot map the process's memory: not proof of reuse.
+        return not cmdline or str(self.config_path).encode() in cmdline
+
+    def exit_status(self) -> str:
+        proc = getattr(self, "_proc", None)
+        code = proc.poll() if proc is not None else None
+        if code is None:
+            return "exited"
+        return f"was killed by signal {-code}" if code < 0 else f"exited with code {code}"
 
     @property
     def alive(self) -> bool:

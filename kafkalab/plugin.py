@@ -8,18 +8,16 @@ even an interrupted one. Its JVMs also die with the pytest process if that is ki
 from __future__ import annotations
 
 import os
-import re
-import uuid
 from collections.abc import Iterator
 
 import pytest
 
-from .admin import Admin
+from .admin import new_topic
 from .cluster import Cluster, default_state_dir
 from .errors import KafkalabError
 from .runtime import KAFKA_VERSION
 
-TEST_PORT_BASE = 39092  # away from 9092, so a reader's `kafkalab up` and a test run can coexist
+TEST_PORT_BASE = 29092  # clear of a reader's 9092 and of the kernel's ephemeral ports (32768+)
 
 
 def _external() -> str | None:
@@ -89,8 +87,4 @@ def kafka_bootstrap(request: pytest.FixtureRequest) -> str:
 @pytest.fixture
 def kafka_topic(request: pytest.FixtureRequest, kafka_bootstrap: str) -> str:
     """A fresh topic named after the test, RF min(3, brokers), with a leader and a full ISR."""
-    base = re.sub(r"[^A-Za-z0-9._-]+", "-", request.node.name)[:180]
-    name = f"{base}-{uuid.uuid4().hex[:8]}"
-    admin = Admin(kafka_bootstrap)
-    admin.create_topic(name, replication_factor=min(3, len(admin.registered_brokers()) or 1))
-    return name
+    return new_topic(kafka_bootstrap, request.node.name)

@@ -96,7 +96,12 @@ class Topology:
                 ("broker.session.timeout.ms", 4000, "lab: fence a silent broker after 4 s (default 9 s)"),
                 ("auto.leader.rebalance.enable", False, "lab: leaders move only when a lab moves them"),
                 ("unclean.leader.election.interval.ms", 1000, "lab: honour unclean election at once"),
+                ("default.replication.factor", rf, "read by the controller from Kafka 5.0 on"),
             ]
-        keys = {k for k, _, _ in out}
+        unique: dict[str, Setting] = {}
+        for k, v, w in out:  # a combined node has both halves; the first mention wins
+            unique.setdefault(k, (k, v, w))
+        out = list(unique.values())
+        keys = set(unique)
         out += [(k, v, "override") for k, v in overrides.items() if k not in keys]
         return [(k, overrides.get(k, v), w) for k, v, w in out]

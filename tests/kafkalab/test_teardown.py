@@ -62,7 +62,7 @@ def _assert_gone(pids: list[int], within: float) -> None:
 
 
 def test_sigint_tears_the_cluster_down(tmp_path):
-    proc, pids = _run_inner(tmp_path, 45092)
+    proc, pids = _run_inner(tmp_path, 25092)
     proc.send_signal(signal.SIGINT)
     out = proc.communicate(timeout=60)[0]
     assert "KeyboardInterrupt" in out
@@ -70,7 +70,7 @@ def test_sigint_tears_the_cluster_down(tmp_path):
 
 
 def test_sigkill_of_pytest_takes_the_jvms_with_it(tmp_path):
-    proc, pids = _run_inner(tmp_path, 45092)
+    proc, pids = _run_inner(tmp_path, 25092)
     proc.kill()
     proc.communicate(timeout=30)
     _assert_gone(pids, within=10)

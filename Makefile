@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 MKDOCS_ADDR ?= 127.0.0.1:8000
 
-.PHONY: install runtime serve test lint up down clean
+.PHONY: install runtime serve test lint site up down clean
 
 $(VENV)/.installed: pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required (set PYTHON=...)"; exit 1; }
@@ -31,6 +31,9 @@ serve: up
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+site: runtime
+	$(BIN)/mkdocs build --strict
 
 test: runtime lint
 	$(BIN)/pytest

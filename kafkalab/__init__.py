@@ -4,9 +4,11 @@ from .admin import Admin, PartitionState, new_topic
 from .cluster import Cluster, NodeStatus
 from .errors import ClusterStateError, KafkalabError, NodeFailed, PortBusy, RuntimeMissing
 from .runtime import KAFKA_VERSION, fetch
+from .topology import SASL_USERS
 
 __all__ = [
     "KAFKA_VERSION",
+    "SASL_USERS",
     "Admin",
     "Cluster",
     "ClusterStateError",

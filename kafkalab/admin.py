@@ -31,12 +31,13 @@ class PartitionState:
 class Admin:
     """A short-lived admin client; make a new one when the set of reachable brokers changes."""
 
-    def __init__(self, bootstrap_servers: str) -> None:
+    def __init__(self, bootstrap_servers: str, client_config: dict[str, str] | None = None) -> None:
         self.client = AdminClient(
             {
                 "bootstrap.servers": bootstrap_servers,
                 "logger": _quiet,
                 "socket.connection.setup.timeout.ms": 2000,
+                **(client_config or {}),
             }
         )
 

@@ -34,6 +34,7 @@ def _parser() -> argparse.ArgumentParser:
     up.add_argument("--brokers", type=int, default=_env_int("KAFKALAB_BROKERS", 3), help="1 gives one combined node")
     up.add_argument("--port-base", type=int, default=_env_int("KAFKALAB_PORT_BASE", DEFAULT_PORT_BASE))
     up.add_argument("--no-elr", action="store_true", help="format without Eligible Leader Replicas (KIP-966)")
+    up.add_argument("--sasl", action="store_true", help="SASL/PLAIN logins and ACLs on the client listener")
     up.add_argument("--timeout", type=float, default=120.0)
     sub.add_parser("down", help="stop every node and remove the cluster's data")
     sub.add_parser("status", help="each node: id, role, pid, ports, state")
@@ -75,7 +76,9 @@ def _run(args: argparse.Namespace) -> int:
     if cmd == "fetch":
         runtime.fetch()
     elif cmd == "up":
-        Cluster(args.brokers, port_base=args.port_base, state_dir=args.state_dir, elr=not args.no_elr).up(args.timeout)
+        Cluster(
+            args.brokers, port_base=args.port_base, state_dir=args.state_dir, elr=not args.no_elr, sasl=args.sasl
+        ).up(args.timeout)
     elif cmd == "down":
         _down(args.state_dir)
     else:

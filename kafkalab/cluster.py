@@ -51,11 +51,12 @@ class Cluster:
         port_base: int = DEFAULT_PORT_BASE,
         state_dir: str | Path | None = None,
         elr: bool = True,
+        sasl: bool = False,
         overrides: dict[str, object] | None = None,
         die_with_parent: bool = False,
         log: Callable[[str], None] = print,
     ) -> None:
-        self.topology = Topology(brokers, port_base)
+        self.topology = Topology(brokers, port_base, sasl)
         self.state_dir = Path(state_dir) if state_dir else default_state_dir()
         self.elr = elr
         self.overrides = dict(overrides or {})
@@ -80,7 +81,7 @@ class Cluster:
         data = json.loads(path.read_text())
         c = cls(
             data["brokers"], port_base=data["port_base"], state_dir=state_dir,
-            elr=data["elr"], overrides=data["overrides"], log=log,
+            elr=data["elr"], sasl=data.get("sasl", False), overrides=data["overrides"], log=log,
         )  # fmt: skip
         c.cluster_id = data["cluster_id"]
         pids = {n["node_id"]: n["pid"] for n in data["nodes"]}
@@ -96,6 +97,7 @@ class Cluster:
             "port_base": self.topology.port_base,
             "bootstrap_servers": self.bootstrap_servers,
             "elr": self.elr,
+            "sasl": self.topology.sasl,
             "overrides": self.overrides,
             "ready": ready,
             "nodes": [n.to_json() for n in self.nodes],
@@ -294,7 +296,11 @@ class Cluster:
     def admin(self) -> Admin:
         """An admin client on the brokers that can answer now (paused ones would stall it)."""
         live = [n for n in self.brokers if n.state() == "running"] or self.brokers
-        return Admin(",".join(f"127.0.0.1:{n.spec.client_port}" for n in live))
+        return Admin(",".join(f"127.0.0.1:{n.spec.client_port}" for n in live), self.client_config())
+
+    def client_config(self, user: str = "admin") -> dict[str, str]:
+        """Settings a confluent-kafka client needs besides bootstrap.servers (SASL login, if any)."""
+        return self.topology.client_config(user)
 
     def registered_brokers(self) -> set[int]:
         return self.admin().registered_brokers()

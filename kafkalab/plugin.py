@@ -17,6 +17,7 @@ from .cluster import Cluster, default_state_dir
 from .errors import KafkalabError
 from .runtime import KAFKA_VERSION
 
+SECURE_PORT_BASE = 26092  # the SASL/ACL cluster, started only by tests that ask for it
 TEST_PORT_BASE = 29092  # clear of a reader's 9092 and of the kernel's ephemeral ports (32768+)
 
 
@@ -61,6 +62,25 @@ def kafka_cluster(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempP
         yield cluster
     finally:
         del os.environ["KAFKA_BOOTSTRAP_SERVERS"]
+        cluster.down()
+
+
+@pytest.fixture(scope="session")
+def kafka_secure_cluster(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
+    """A private one-broker cluster whose client listener wants a SASL/PLAIN login and enforces ACLs
+    (users in kafkalab.SASL_USERS; admin is a super user). Always local: compose has no such service."""
+    cluster = Cluster(
+        1,
+        port_base=SECURE_PORT_BASE,
+        state_dir=tmp_path_factory.mktemp("kafkalab-secure"),
+        sasl=True,
+        die_with_parent=True,
+        log=_terminal_log(request.config),
+    )
+    try:
+        cluster.up()
+        yield cluster
+    finally:
         cluster.down()
 
 

@@ -9,6 +9,10 @@ from .node import NodeSpec, Setting
 DEFAULT_PORT_BASE = 9092
 CONTROLLER_ID = 0
 LISTENERS = "CONTROLLER:PLAINTEXT,INTERNAL:PLAINTEXT,CLIENT:PLAINTEXT"
+# With sasl=True the client listener takes SASL/PLAIN logins and the StandardAuthorizer checks ACLs.
+# admin is a super user; alice and bob start with no permissions: labs grant or deny them.
+SASL_USERS = {"admin": "admin-secret", "alice": "alice-secret", "bob": "bob-secret"}
+AUTHORIZER = "org.apache.kafka.metadata.authorizer.StandardAuthorizer"
 
 
 @dataclass(frozen=True)
@@ -21,6 +25,7 @@ class Topology:
 
     brokers: int = 3
     port_base: int = DEFAULT_PORT_BASE
+    sasl: bool = False
 
     def __post_init__(self) -> None:
         if self.brokers < 1:
@@ -58,7 +63,7 @@ class Topology:
             ("process.roles", {"combined": "broker,controller"}.get(spec.role, spec.role), ""),
             ("controller.quorum.voters", self.voters(), "static quorum: one voter"),
             ("controller.listener.names", "CONTROLLER", ""),
-            ("listener.security.protocol.map", LISTENERS, ""),
+            ("listener.security.protocol.map", self._protocols(), ""),
             ("log.dirs", data_dir, ""),
         ]
         listeners = []
@@ -98,6 +103,8 @@ class Topology:
                 ("unclean.leader.election.interval.ms", 1000, "lab: honour unclean election at once"),
                 ("default.replication.factor", rf, "read by the controller from Kafka 5.0 on"),
             ]
+        if self.sasl:
+            out += self._sasl_settings(spec)
         unique: dict[str, Setting] = {}
         for k, v, w in out:  # a combined node has both halves; the first mention wins
             unique.setdefault(k, (k, v, w))
@@ -105,3 +112,36 @@ class Topology:
         keys = set(unique)
         out += [(k, v, "override") for k, v in overrides.items() if k not in keys]
         return [(k, overrides.get(k, v), w) for k, v, w in out]
+
+    def _protocols(self) -> str:
+        return LISTENERS.replace("CLIENT:PLAINTEXT", "CLIENT:SASL_PLAINTEXT") if self.sasl else LISTENERS
+
+    def _sasl_settings(self, spec: NodeSpec) -> list[Setting]:
+        # Nodes talk to each other as ANONYMOUS over the PLAINTEXT loopback listeners, hence a super user.
+        out: list[Setting] = [
+            ("authorizer.class.name", AUTHORIZER, "ACLs are enforced"),
+            ("super.users", "User:admin;User:ANONYMOUS", "admin, and the nodes themselves"),
+        ]
+        if spec.is_broker:
+            users = " ".join(f'user_{u}="{p}"' for u, p in SASL_USERS.items())
+            jaas = (
+                "org.apache.kafka.common.security.plain.PlainLoginModule required "
+                f'username="admin" password="{SASL_USERS["admin"]}" {users};'
+            )
+            out += [
+                ("sasl.enabled.mechanisms", "PLAIN", "the client listener takes user names and passwords"),
+                ("listener.name.client.sasl.enabled.mechanisms", "PLAIN", ""),
+                ("listener.name.client.plain.sasl.jaas.config", jaas, ""),
+            ]
+        return out
+
+    def client_config(self, user: str = "admin") -> dict[str, str]:
+        """librdkafka-style settings a client needs to log in to this cluster (empty without SASL)."""
+        if not self.sasl:
+            return {}
+        return {
+            "security.protocol": "SASL_PLAINTEXT",
+            "sasl.mechanism": "PLAIN",
+            "sasl.username": user,
+            "sasl.password": SASL_USERS[user],
+        }

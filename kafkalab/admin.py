@@ -109,12 +109,13 @@ def new_topic(
     replication_factor: int | None = None,
     config: dict[str, str] | None = None,
     timeout: float = 30.0,
+    client_config: dict[str, str] | None = None,
 ) -> str:
     """Create a uniquely named topic (prefix + random suffix) and wait until it is fully replicated.
 
     The replication factor defaults to min(3, brokers), so the same code runs on 1 or 3 brokers.
     """
-    admin = Admin(bootstrap_servers)
+    admin = Admin(bootstrap_servers, client_config)
     name = f"{re.sub(r'[^A-Za-z0-9._-]+', '-', prefix)[:200]}-{uuid.uuid4().hex[:8]}"
     rf = replication_factor or min(3, len(admin.registered_brokers()) or 1)
     admin.create_topic(name, partitions, rf, config, timeout)

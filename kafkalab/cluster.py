@@ -17,6 +17,7 @@ from pathlib import Path
 from .admin import Admin, PartitionState
 from .errors import ClusterStateError, KafkalabError, NodeFailed, PortBusy
 from .node import Node
+from .proxy import FrameProxy, ProxyEvent, ProxySet
 from .runtime import KAFKA_VERSION, Runtime, home, java_executable, resolved
 from .topology import DEFAULT_PORT_BASE, Topology
 
@@ -291,6 +292,12 @@ class Cluster:
             self._fail_if_dead([n])
             self._check_deadline(deadline, [n], "to rejoin the cluster")
             time.sleep(0.2)
+
+    def proxies(self, on_event: Callable[[ProxyEvent], None] | None = None) -> ProxySet:
+        """Start a Kafka-aware proxy in front of every broker's PROXIED listener (a context manager).
+        Clients that bootstrap from `.bootstrap_servers` of the result talk to the brokers through it."""
+        proxies = {n.spec.node_id: FrameProxy(n.spec.proxy_port, n.spec.proxied_port, on_event) for n in self.brokers}
+        return ProxySet(proxies, self.topology.proxy_bootstrap_servers()).start()
 
     # -- metadata ------------------------------------------------------------------------
     def admin(self) -> Admin:

@@ -52,6 +52,11 @@ class NodeSpec:
     client_port: int | None
     internal_port: int | None
     controller_port: int | None
+    proxied_port: int | None = None  # a client listener advertised at proxy_port, for kafkalab.proxy
+
+    @property
+    def proxy_port(self) -> int | None:
+        return self.proxied_port + 100 if self.proxied_port else None
 
     @property
     def is_broker(self) -> bool:
@@ -59,7 +64,7 @@ class NodeSpec:
 
     @property
     def ports(self) -> list[int]:
-        return [p for p in (self.client_port, self.internal_port, self.controller_port) if p]
+        return [p for p in (self.client_port, self.internal_port, self.controller_port, self.proxied_port) if p]
 
 
 class Node:

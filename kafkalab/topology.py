@@ -8,7 +8,7 @@ from .node import NodeSpec, Setting
 
 DEFAULT_PORT_BASE = 9092
 CONTROLLER_ID = 0
-LISTENERS = "CONTROLLER:PLAINTEXT,INTERNAL:PLAINTEXT,CLIENT:PLAINTEXT"
+LISTENERS = "CONTROLLER:PLAINTEXT,INTERNAL:PLAINTEXT,CLIENT:PLAINTEXT,PROXIED:PLAINTEXT"
 # With sasl=True the client listener takes SASL/PLAIN logins and the StandardAuthorizer checks ACLs.
 # admin is a super user; alice and bob start with no permissions: labs grant or deny them.
 SASL_USERS = {"admin": "admin-secret", "alice": "alice-secret", "bob": "bob-secret"}
@@ -20,7 +20,8 @@ class Topology:
     """N brokers; with N > 1 a dedicated controller, so two brokers can die without losing quorum.
 
     Ports, from the base B: broker i's client listener is B+i-1, its internal (replication)
-    listener B+100+i-1; the controller listens on B+200.
+    listener B+100+i-1; the controller listens on B+200. Broker i also has a PROXIED client listener
+    on B+300+i-1 that advertises B+400+i-1, where kafkalab.proxy listens when a lab starts it.
     """
 
     brokers: int = 3
@@ -44,8 +45,10 @@ class Topology:
     def nodes(self) -> list[NodeSpec]:
         b = self.port_base
         if self.brokers == 1:
-            return [NodeSpec(1, "combined", b, b + 100, b + 200)]
-        brokers = [NodeSpec(i, "broker", b + i - 1, b + 100 + i - 1, None) for i in range(1, self.brokers + 1)]
+            return [NodeSpec(1, "combined", b, b + 100, b + 200, b + 300)]
+        brokers = [
+            NodeSpec(i, "broker", b + i - 1, b + 100 + i - 1, None, b + 300 + i - 1) for i in range(1, self.brokers + 1)
+        ]
         return [NodeSpec(CONTROLLER_ID, "controller", None, None, b + 200), *brokers]
 
     def bootstrap_servers(self) -> str:
@@ -68,13 +71,21 @@ class Topology:
         ]
         listeners = []
         if spec.is_broker:
-            listeners += [f"INTERNAL://127.0.0.1:{spec.internal_port}", f"CLIENT://127.0.0.1:{spec.client_port}"]
+            listeners += [
+                f"INTERNAL://127.0.0.1:{spec.internal_port}",
+                f"CLIENT://127.0.0.1:{spec.client_port}",
+                f"PROXIED://127.0.0.1:{spec.proxied_port}",
+            ]
         if spec.controller_port:
             listeners.append(f"CONTROLLER://127.0.0.1:{spec.controller_port}")
         out.append(("listeners", ",".join(listeners), "loopback only: nothing is reachable from outside"))
         if spec.is_broker:
             out += [
-                ("advertised.listeners", ",".join(listeners[:2]), "a proxy may advertise CLIENT elsewhere"),
+                (
+                    "advertised.listeners",
+                    ",".join([*listeners[:2], f"PROXIED://127.0.0.1:{spec.proxy_port}"]),
+                    "clients that bootstrap through kafkalab.proxy keep using it",
+                ),
                 ("inter.broker.listener.name", "INTERNAL", "replication stays off the client port"),
                 ("broker.heartbeat.interval.ms", 500, "lab: a dead broker is noticed in seconds"),
                 ("replica.lag.time.max.ms", 8000, "lab: ISR shrinks after 8 s (default 30 s)"),
@@ -115,6 +126,9 @@ class Topology:
 
     def _protocols(self) -> str:
         return LISTENERS.replace("CLIENT:PLAINTEXT", "CLIENT:SASL_PLAINTEXT") if self.sasl else LISTENERS
+
+    def proxy_bootstrap_servers(self) -> str:
+        return ",".join(f"127.0.0.1:{n.proxy_port}" for n in self.nodes() if n.is_broker)
 
     def _sasl_settings(self, spec: NodeSpec) -> list[Setting]:
         # Nodes talk to each other as ANONYMOUS over the PLAINTEXT loopback listeners, hence a super user.

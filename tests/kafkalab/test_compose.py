@@ -40,7 +40,8 @@ def test_same_advertised_client_ports_published_on_the_host():
         s = services[node.node_id]
         advertised = dict(part.split("://") for part in s["environment"]["KAFKA_ADVERTISED_LISTENERS"].split(","))
         assert advertised["CLIENT"] == f"localhost:{node.client_port}"
-        assert s["ports"] == [f"{node.client_port}:{node.client_port}"]
+        assert advertised["PROXIED"] == f"localhost:{node.proxy_port}", "kafkalab proxy on the host"
+        assert s["ports"] == [f"{p}:{p}" for p in (node.client_port, node.proxied_port)]
 
 
 def test_every_generated_setting_is_in_compose_with_the_same_value():

@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 MKDOCS_ADDR ?= 127.0.0.1:8000
 
-.PHONY: install runtime serve test lint site up down clean
+.PHONY: install runtime serve test lint site labs up down clean
 
 $(VENV)/.installed: pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required (set PYTHON=...)"; exit 1; }
@@ -24,7 +24,11 @@ up: runtime
 down: install
 	$(BIN)/kafkalab down
 
-serve: up
+# Executes the labs against the running lab cluster; the site renders their outputs.
+labs: up
+	KAFKA_BOOTSTRAP_SERVERS=$$($(BIN)/kafkalab bootstrap) $(BIN)/pytest -q -p no:cacheprovider tests/labs
+
+serve: labs
 	@echo "Lab cluster: export KAFKA_BOOTSTRAP_SERVERS=$$($(BIN)/kafkalab bootstrap)  (stop it with: make down)"
 	$(BIN)/mkdocs serve --dev-addr $(MKDOCS_ADDR)
 

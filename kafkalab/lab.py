@@ -1,0 +1,120 @@
+"""What the labs share: a timeline of a run's own events, a bounded wait, and a leader watcher.
+
+A lab records what happens (produce, ack, pause, kill, election, consume) with wall-clock times as
+it happens, then draws the timeline from those records: the picture is the run, not an illustration.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from .cluster import Cluster
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Event:
+    at: float  # time.time()
+    lane: str  # who: "producer", "broker 2", "consumer", "controller", ...
+    what: str
+    detail: str = ""
+
+
+@dataclass
+class Timeline:
+    """Events of one run, in the order they happened."""
+
+    title: str = ""
+    started: float = field(default_factory=time.time)
+    events: list[Event] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def record(self, lane: str, what: str, detail: str = "", at: float | None = None) -> Event:
+        event = Event(at if at is not None else time.time(), lane, what, detail)
+        with self._lock:
+            self.events.append(event)
+        return event
+
+    def sorted(self) -> list[Event]:
+        with self._lock:
+            return sorted(self.events, key=lambda e: e.at)
+
+    def text(self) -> str:
+        """The events as a table: seconds since the start, lane, what, detail."""
+        rows = [f"{e.at - self.started:7.2f}s  {e.lane:<12} {e.what:<28} {e.detail}" for e in self.sorted()]
+        return "\n".join(rows)
+
+    def plot(self, ax=None):
+        """Draw the events on one row per lane (matplotlib); returns the Axes."""
+        import matplotlib.pyplot as plt
+
+        events = self.sorted()
+        lanes = list(dict.fromkeys(e.lane for e in events))
+        if ax is None:
+            _, ax = plt.subplots(figsize=(11, 0.7 * len(lanes) + 1.6))
+        for i, event in enumerate(events):
+            x, y = event.at - self.started, lanes.index(event.lane)
+            ax.plot([x], [y], marker="o", color=f"C{lanes.index(event.lane)}")
+            ax.annotate(
+                event.what,
+                (x, y),
+                xytext=(4, 8 if i % 2 else -14),
+                textcoords="offset points",
+                fontsize=8,
+            )
+        ax.set_yticks(range(len(lanes)), lanes)
+        ax.set_ylim(-0.8, len(lanes) - 0.2)
+        ax.invert_yaxis()
+        ax.set_xlabel("seconds since the start of the run")
+        ax.grid(axis="x", alpha=0.3)
+        if self.title:
+            ax.set_title(self.title)
+        return ax
+
+
+def wait_until(predicate: Callable[[], T], timeout: float, what: str, interval: float = 0.1) -> T:
+    """Poll until predicate() is truthy and return its value; fail with `what` after timeout seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"not within {timeout}s: {what}")
+        time.sleep(interval)
+
+
+class LeaderWatch:
+    """Records every change of a partition's leader and ISR on the timeline, from a background thread."""
+
+    def __init__(self, cluster: Cluster, topic: str, timeline: Timeline, partition: int = 0, every: float = 0.2):
+        self.cluster, self.topic, self.partition = cluster, topic, partition
+        self.timeline, self.every = timeline, every
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> LeaderWatch:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+
+    def _run(self) -> None:
+        last = None
+        while not self._stop.is_set():
+            try:
+                state = self.cluster.partition(self.topic, self.partition)
+            except Exception:
+                state = None
+            if state is not None and (state.leader, state.isr) != last:
+                leader = "none" if state.leader is None else f"broker {state.leader}"
+                self.timeline.record("controller", f"leader {leader}", f"ISR {state.isr}")
+                last = (state.leader, state.isr)
+            self._stop.wait(self.every)

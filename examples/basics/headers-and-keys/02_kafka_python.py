@@ -1,0 +1,64 @@
+"""kafka-python: headers in and out, and which partition a key lands on."""
+
+import os
+import time
+
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+
+import kafkalab
+
+BOOTSTRAP_SERVERS = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "localhost:9092")
+
+
+def send_with_headers(topic: str) -> None:
+    # --8<-- [start:headers]
+    producer = KafkaProducer(bootstrap_servers=BOOTSTRAP_SERVERS)
+    producer.send(
+        topic,
+        key=b"order-42",
+        value=b"created",
+        headers=[("correlation-id", b"abc-123"), ("source", b"order-service"), ("hop", b"1"), ("hop", b"2")],
+    )
+    producer.close(timeout=10)
+    # --8<-- [end:headers]
+
+
+def read_headers(topic: str, count: int = 1) -> list:
+    # --8<-- [start:read-headers]
+    consumer = KafkaConsumer(bootstrap_servers=BOOTSTRAP_SERVERS, enable_auto_commit=False)
+    partition = TopicPartition(topic, 0)
+    consumer.assign([partition])
+    consumer.seek(partition, 0)
+    seen = []
+    deadline = time.monotonic() + 10
+    while len(seen) < count and time.monotonic() < deadline:
+        for record in consumer.poll(timeout_ms=1000).get(partition, []):
+            seen.append((record.value, record.headers))  # headers: list of (str, bytes)
+    consumer.close()
+    # --8<-- [end:read-headers]
+    return seen
+
+
+def partitions_by_key(topic: str, keys: list[bytes], rounds: int = 3) -> dict:
+    # --8<-- [start:keys]
+    producer = KafkaProducer(bootstrap_servers=BOOTSTRAP_SERVERS)
+    landed = {}
+    for _ in range(rounds):
+        for key in keys:
+            metadata = producer.send(topic, key=key, value=b"event").get(timeout=10)
+            landed.setdefault(key, set()).add(metadata.partition)
+    producer.close(timeout=10)
+    # --8<-- [end:keys]
+    return landed
+
+
+def main(topic: str | None = None) -> dict:
+    topic = topic or kafkalab.new_topic(BOOTSTRAP_SERVERS, "headers")
+    send_with_headers(topic)
+    keyed = kafkalab.new_topic(BOOTSTRAP_SERVERS, "keys", partitions=6)
+    keys = [f"order-{i}".encode() for i in range(12)]
+    return {"headers": read_headers(topic), "default": partitions_by_key(keyed, keys)}
+
+
+if __name__ == "__main__":
+    print(main())

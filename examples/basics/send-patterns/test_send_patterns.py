@@ -1,0 +1,112 @@
+"""The three send patterns, on a healthy topic and on a topic that rejects every record (max.message.bytes=1024).
+
+Only the synchronous and the callback patterns ever learn about the rejection; fire-and-forget looks like success.
+"""
+
+import threading
+
+import pytest
+from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
+from kafka.errors import MessageSizeTooLargeError
+
+import kafkalab
+
+TOO_BIG = b"x" * 4096  # the topic below accepts record batches up to 1 KiB
+
+
+def records_in(bootstrap: str, topic: str) -> int:
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": "send-patterns-check"})
+    try:
+        return consumer.get_watermark_offsets(TopicPartition(topic, 0), timeout=10)[1]
+    finally:
+        consumer.close()
+
+
+@pytest.fixture
+def small_topic(kafka_bootstrap):
+    return kafkalab.new_topic(kafka_bootstrap, "send-patterns-small", config={"max.message.bytes": "1024"})
+
+
+def test_confluent_kafka_patterns_deliver_in_order(example, kafka_topic, kafka_bootstrap):
+    result = example("01_confluent_kafka.py").main(kafka_topic)
+
+    assert result["fire_and_forget_remaining"] == 0
+    assert result["sync"] == [(0, 3), (0, 4), (0, 5)]  # after the three fire-and-forget records
+    assert result["async_failed"] == []
+    assert result["async_remaining"] == 0
+    assert result["async_delivered"] == [(0, 6), (0, 7), (0, 8)]
+    assert records_in(kafka_bootstrap, kafka_topic) == 9
+
+
+def test_kafka_python_patterns_deliver_in_order(example, kafka_topic, kafka_bootstrap):
+    result = example("02_kafka_python.py").main(kafka_topic)
+
+    assert result["sync"] == [(0, 3), (0, 4), (0, 5)]
+    assert result["async_failed"] == []
+    assert result["async_delivered"] == [(0, 6), (0, 7), (0, 8)]
+    assert records_in(kafka_bootstrap, kafka_topic) == 9
+
+
+def test_confluent_kafka_rejection_seen_only_by_sync_and_callback(example, small_topic, kafka_bootstrap):
+    mod = example("01_confluent_kafka.py")
+    producer = mod.new_producer()
+
+    assert mod.fire_and_forget(producer, small_topic, [TOO_BIG]) == 0  # "nothing queued" although nothing written
+
+    with pytest.raises(KafkaException) as raised:
+        mod.send_sync(producer, small_topic, TOO_BIG)
+    assert raised.value.args[0].code() == KafkaError.MSG_SIZE_TOO_LARGE
+
+    delivered, failed, remaining = mod.send_async(producer, small_topic, [TOO_BIG])
+    assert (delivered, remaining) == ([], 0)
+    assert [err.code() for err in failed] == [KafkaError.MSG_SIZE_TOO_LARGE]
+
+    assert records_in(kafka_bootstrap, small_topic) == 0
+
+
+def test_kafka_python_rejection_seen_only_by_sync_and_callback(example, small_topic, kafka_bootstrap):
+    mod = example("02_kafka_python.py")
+    producer = mod.new_producer()
+    try:
+        mod.fire_and_forget(producer, small_topic, [TOO_BIG])  # returns normally: the failure is only logged
+
+        with pytest.raises(MessageSizeTooLargeError) as raised:
+            mod.send_sync(producer, small_topic, TOO_BIG)
+        assert raised.value.errno == 10
+
+        delivered, failed = mod.send_async(producer, small_topic, [TOO_BIG])
+        assert delivered == []
+        assert [type(exc) for exc in failed] == [MessageSizeTooLargeError]
+    finally:
+        producer.close(timeout=10)
+
+    assert records_in(kafka_bootstrap, small_topic) == 0
+
+
+def test_event_wait_recipe_times_out_yet_the_record_is_written(example, kafka_topic):
+    result = example("03_event_wait_pitfall.py").main(kafka_topic, timeout=3.0)
+
+    assert result["timed_out"] is True  # poll(0) ran once, before the broker answered; nobody polled after
+    assert result["remaining"] == 0
+    assert result["records_in_topic"] == 1  # the caller was told "timed out", but the record is in the log
+
+
+def test_event_wait_recipe_works_when_another_thread_polls(example, kafka_topic):
+    mod = example("03_event_wait_pitfall.py")
+    producer = mod.Producer({"bootstrap.servers": mod.BOOTSTRAP_SERVERS})
+    stop = threading.Event()
+
+    def keep_polling():
+        while not stop.is_set():
+            producer.poll(0.1)
+
+    poller = threading.Thread(target=keep_polling, daemon=True)
+    poller.start()
+    try:
+        msg = mod.send_and_wait_on_event(producer, kafka_topic, b"served by the poller thread", timeout=10)
+    finally:
+        stop.set()
+        poller.join(5)
+    assert msg.error() is None
+    assert (msg.partition(), msg.offset()) == (0, 0)
+    assert producer.flush(10) == 0

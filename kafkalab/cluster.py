@@ -90,6 +90,18 @@ class Cluster:
             node.pid = pids.get(node.spec.node_id)
         return c
 
+    def _sync(self) -> None:
+        """Adopt pids another process recorded (a notebook restarting a node, say): without this, a
+        stale pid makes a running node look dead, and restarting it would start a second JVM on the
+        same data."""
+        if not self.state_file.exists():
+            return
+        recorded = {n["node_id"]: n["pid"] for n in json.loads(self.state_file.read_text())["nodes"]}
+        for node in self.nodes:
+            pid = recorded.get(node.spec.node_id)
+            if pid and pid != node.pid and not node.alive:
+                node.adopt(pid)
+
     def _save(self, ready: bool) -> None:
         data = {
             "version": KAFKA_VERSION,
@@ -121,6 +133,7 @@ class Cluster:
         return [n for n in self.nodes if n.spec.is_broker]
 
     def node(self, node_id: int) -> Node:
+        self._sync()
         for n in self.nodes:
             if n.spec.node_id == node_id:
                 return n
@@ -128,9 +141,11 @@ class Cluster:
         raise ClusterStateError(f"no node {node_id} in this cluster (nodes: {ids})")
 
     def is_up(self) -> bool:
+        self._sync()
         return any(n.alive for n in self.nodes)
 
     def status(self) -> list[NodeStatus]:
+        self._sync()
         out = []
         for n in self.nodes:
             names = ("client", "internal", "controller")
@@ -285,6 +300,9 @@ class Cluster:
         n = self.node(node_id)
         if n.alive:
             raise ClusterStateError(f"node {node_id} is already {n.state()}")
+        busy = [p for p in n.spec.ports if _listening(p)]
+        if busy:
+            raise ClusterStateError(f"node {node_id} is not ours to start: something answers on port(s) {busy}")
         n.start(resolved(), java_executable(), self.die_with_parent)
         self._save(ready=True)
         deadline = time.monotonic() + timeout
@@ -337,6 +355,7 @@ class Cluster:
         """Reset after a lab: resume paused nodes, restart dead ones, then wait until every broker is
         registered and every partition has a leader and a full ISR."""
         deadline = time.monotonic() + timeout
+        self._sync()
         if restore:
             for n in self.nodes:
                 if n.state() == "paused":

@@ -74,6 +74,7 @@ class Node:
         self.spec = spec
         self.home = home
         self.pid = pid
+        self._proc: subprocess.Popen | None = None  # set when this process started the JVM
 
     # -- files ---------------------------------------------------------------------------
     @property
@@ -149,11 +150,16 @@ class Node:
         self.pid = proc.pid
         self._proc = proc  # kept so the child is reaped, never left a zombie
 
+    def adopt(self, pid: int) -> None:
+        """Track a JVM that another process started for this node."""
+        self.pid = pid
+        self._proc = None
+
     def state(self) -> str:
         """'running', 'paused' or 'dead', read from /proc rather than remembered."""
         if not self.pid:
             return "dead"
-        proc = getattr(self, "_proc", None)
+        proc = self._proc
         if proc is not None:
             if proc.poll() is not None:  # our own child: the kernel's exit status is the truth
                 return "dead"
@@ -178,7 +184,7 @@ class Node:
         return not cmdline or str(self.config_path).encode() in cmdline
 
     def exit_status(self) -> str:
-        proc = getattr(self, "_proc", None)
+        proc = self._proc
         code = proc.poll() if proc is not None else None
         if code is None:
             return "exited"

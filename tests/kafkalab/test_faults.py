@@ -4,8 +4,11 @@ import os
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
+
+from kafkalab import Cluster
 
 pytestmark = pytest.mark.faults
 
@@ -85,3 +88,23 @@ def test_cli_drives_the_same_cluster(cluster, kafka_topic):
     cli("resume", str(node))
     assert "paused" not in cli("status")
     assert "started" in cli("logs", str(node), "-n", "400").lower()
+
+
+def test_a_node_restarted_by_another_process_is_adopted_not_started_twice(cluster):
+    """A notebook restarts a node through its own Cluster object; the test's object must see the new
+    JVM as running, and healing must not start a second JVM on the same data."""
+    other = Cluster.attach(cluster.state_dir, log=lambda _: None)
+    broker = cluster.brokers[0].spec.node_id
+    other.kill(broker)
+    other.start(broker)
+    assert {s.node_id: s.state for s in cluster.status()}[broker] == "running"
+    cluster.wait_healthy(timeout=60)
+    jvms = [p for p in Path("/proc").iterdir() if p.name.isdigit() and _runs_config(p, cluster.node(broker))]
+    assert len(jvms) == 1, f"exactly one JVM for node {broker}"
+
+
+def _runs_config(proc_dir: Path, node) -> bool:
+    try:
+        return str(node.config_path).encode() in (proc_dir / "cmdline").read_bytes()
+    except OSError:
+        return False

@@ -266,7 +266,15 @@ class Cluster:
         """SIGKILL: a crash. The page cache survives; the process does not."""
         n = self.node(node_id)
         n.signal(signal.SIGKILL)
-        n.wait_exit(10)
+        self._await_gone(n, 15)
+
+    def _await_gone(self, n: Node, timeout: float) -> None:
+        """Dead, and its listeners closed: only then may the node be started again."""
+        deadline = time.monotonic() + timeout
+        while n.alive or any(_listening(p) for p in n.spec.ports):
+            if time.monotonic() > deadline:
+                raise NodeFailed(f"node {n.spec.node_id} still holds its ports {timeout}s after SIGKILL")
+            time.sleep(0.05)
 
     def stop(self, node_id: int, timeout: float = 30.0) -> None:
         """SIGTERM: a controlled shutdown that hands leadership over first."""

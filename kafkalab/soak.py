@@ -1,0 +1,197 @@
+"""The whole chain under fire: keyed records produced while leaders are killed and paused at random,
+then everything read back and checked (lost, duplicated, reordered per key).
+
+Two fault kinds, one at a time, each on the current leader of a random partition:
+- crash: the leader's followers freeze for a second (so they lag, as under load), the leader is
+  SIGKILLed, the followers resume and a clean election follows; the broker restarts with its data.
+- pause: the leader freezes (SIGSTOP) past the session timeout, is fenced and replaced, then resumes.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from confluent_kafka import Consumer, Producer, TopicPartition
+
+from .admin import new_topic
+from .checker import Record, Report, check
+from .cluster import Cluster
+from .lab import Timeline
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    producer: dict[str, object]
+    topic: dict[str, str]
+    consumer: dict[str, object] = field(default_factory=dict)
+
+
+# The reference's maximum-reliability chain, every setting explicit.
+STRONG = Profile(
+    "strong",
+    producer={
+        "acks": "all",
+        "enable.idempotence": True,
+        "max.in.flight.requests.per.connection": 5,
+        "retries": 2147483647,
+        "delivery.timeout.ms": 300000,
+        "linger.ms": 5,
+        "compression.type": "lz4",
+    },
+    topic={"min.insync.replicas": "2", "unclean.leader.election.enable": "false"},
+    consumer={"isolation.level": "read_committed", "enable.auto.commit": False},
+)
+# What the chain looks like with its links removed.
+WEAK = Profile(
+    "weak",
+    producer={"acks": "1", "enable.idempotence": False, "linger.ms": 5, "delivery.timeout.ms": 300000},
+    topic={"min.insync.replicas": "1", "unclean.leader.election.enable": "true"},
+    consumer={"isolation.level": "read_uncommitted", "enable.auto.commit": False},
+)
+PROFILES = {p.name: p for p in (STRONG, WEAK)}
+FAULT_SECONDS = 7.0  # a fault and the healing after it, on two cores: paces the producer
+PAUSE_SECONDS = 4.5  # past broker.session.timeout.ms (4 s): the paused leader is fenced
+
+
+@dataclass
+class SoakResult:
+    profile: str
+    topic: str
+    report: Report
+    faults: list[str]
+    seconds: float
+    timeline: Timeline
+
+
+def run(
+    cluster: Cluster,
+    profile: Profile = STRONG,
+    records: int = 20000,
+    faults: int = 10,
+    partitions: int = 3,
+    keys: int = 60,
+    fault_every: float = 1.0,
+    seed: int | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> SoakResult:
+    """Produce `records` keyed records spread over the expected fault window while injecting `faults`
+    faults (one at a time, `fault_every` seconds apart), heal the cluster, read everything back and
+    check it."""
+    rng = random.Random(seed)
+    timeline = Timeline(f"{profile.name} profile under fire")
+    started = time.monotonic()
+    topic = new_topic(cluster.bootstrap_servers, f"soak-{profile.name}", partitions, 3, profile.topic)
+    acked: list[Record] = []
+    producer = Producer({"bootstrap.servers": cluster.bootstrap_servers, **profile.producer})
+
+    def on_delivery(err, msg):
+        if err is None:
+            key, seq = msg.value().decode().split(":")
+            acked.append((key, int(seq)))
+
+    injected: list[str] = []
+    failures: list[BaseException] = []
+    stop = threading.Event()
+
+    def inject() -> None:
+        try:
+            _inject(cluster, topic, partitions, faults, fault_every, rng, timeline, injected, stop)
+        except BaseException as e:  # surfaced in the main thread below
+            failures.append(e)
+
+    injector = threading.Thread(target=inject)
+    injector.start()
+    rate = records / max(1.0, faults * (fault_every + FAULT_SECONDS))
+    try:
+        for i in range(records):
+            key, seq = f"k{i % keys}", i // keys
+            _produce(producer, topic, key.encode(), f"{key}:{seq}".encode(), on_delivery)
+            if progress and i % 1000 == 999:
+                progress(1000)
+            lag = i / rate - (time.monotonic() - started)
+            if lag > 0:
+                producer.poll(lag)
+        timeline.record("producer", f"all {records} produced")
+        injector.join()
+        if failures:
+            raise failures[0]
+        timeline.record("faults", f"{len(injected)} faults injected")
+        remaining = producer.flush(180)
+        timeline.record("producer", "flushed", f"{remaining} never acknowledged")
+    finally:
+        stop.set()
+        injector.join(timeout=120)
+        cluster.wait_healthy(timeout=120)
+    consumed = read_back(cluster, topic, partitions, profile.consumer)
+    timeline.record("consumer", "read back", f"{len(consumed)} records")
+    report = check(acked, consumed)
+    return SoakResult(profile.name, topic, report, injected, time.monotonic() - started, timeline)
+
+
+def _produce(producer: Producer, topic: str, key: bytes, value: bytes, on_delivery) -> None:
+    deadline = time.monotonic() + 120
+    while True:
+        try:
+            producer.produce(topic, value, key=key, on_delivery=on_delivery)
+            producer.poll(0)
+            return
+        except BufferError:  # the local queue is full: serve reports to make room, lose nothing
+            if time.monotonic() > deadline:
+                raise
+            producer.poll(0.1)
+
+
+def _inject(cluster, topic, partitions, faults, every, rng, timeline, injected, stop) -> None:
+    for n in range(faults):
+        if stop.wait(every if n else every / 2):
+            return
+        partition = rng.randrange(partitions)
+        state = cluster.partition(topic, partition)
+        if state.leader is None:
+            continue
+        leader, followers = state.leader, [r for r in state.replicas if r != state.leader]
+        if rng.random() < 0.5:
+            for f in followers:
+                cluster.pause(f)
+            time.sleep(1.0)
+            cluster.kill(leader)
+            timeline.record(f"broker {leader}", f"crash (p{partition} leader)")
+            for f in followers:
+                cluster.resume(f)
+            cluster.start(leader, timeout=90)
+            timeline.record(f"broker {leader}", "restarted")
+            injected.append(f"crash broker {leader}")
+        else:
+            cluster.pause(leader)
+            timeline.record(f"broker {leader}", f"pause (p{partition} leader)")
+            time.sleep(PAUSE_SECONDS)
+            cluster.resume(leader)
+            timeline.record(f"broker {leader}", "resumed")
+            injected.append(f"pause broker {leader}")
+        cluster.wait_healthy(timeout=90, restore=False)
+
+
+def read_back(cluster: Cluster, topic: str, partitions: int, config: dict[str, object]) -> list[Record]:
+    """Every record of the topic, partition by partition, in offset order."""
+    consumer = Consumer({"bootstrap.servers": cluster.bootstrap_servers, "group.id": f"{topic}-check", **config})
+    out: list[Record] = []
+    try:
+        for p in range(partitions):
+            tp = TopicPartition(topic, p)
+            low, high = consumer.get_watermark_offsets(tp, timeout=30)
+            consumer.assign([TopicPartition(topic, p, low)])
+            position, deadline = low, time.monotonic() + 60
+            while position < high and time.monotonic() < deadline:
+                for msg in consumer.consume(1000, timeout=1.0):
+                    if msg.error() is None:
+                        key, seq = msg.value().decode().split(":")
+                        out.append((key, int(seq)))
+                    position = msg.offset() + 1
+    finally:
+        consumer.close()
+    return out

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+import kafkalab
+
 JAVA_DIR = Path(__file__).resolve().parents[2] / "examples" / "java"
 REPORTS = JAVA_DIR / "target" / "surefire-reports"
 MAVEN_TIMEOUT_S = 900
@@ -17,6 +19,7 @@ TEST_CLASSES = {
     "guide.fieldguide.producer.IdempotentProducerTest",
     "guide.fieldguide.producer.TransactionalProducerTest",
     "guide.fieldguide.producer.ErrorHandlingProducerTest",
+    "guide.fieldguide.producer.ErrorHandlingAuthorizationTest",
     "guide.fieldguide.producer.ProducerDefaultsTest",
 }
 
@@ -26,11 +29,21 @@ def _tail(text: str, lines: int = 80) -> str:
 
 
 @pytest.mark.timeout(MAVEN_TIMEOUT_S + 60)
-def test_java_examples(kafka_bootstrap: str) -> None:
+def test_java_examples(kafka_bootstrap: str, kafka_secure_cluster: kafkalab.Cluster) -> None:
     mvn = shutil.which("mvn")
     if mvn is None:
         pytest.fail("Maven (mvn) is not on PATH")
-    env = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap}
+    env = {
+        **os.environ,
+        "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
+        # The SASL/PLAIN + ACL cluster for ErrorHandlingAuthorizationTest: admin is a super user, bob has no ACLs.
+        "KAFKA_SECURE_BOOTSTRAP_SERVERS": kafka_secure_cluster.bootstrap_servers,
+        "KAFKA_SECURE_ADMIN_USER": "admin",
+        "KAFKA_SECURE_ADMIN_PASSWORD": kafkalab.SASL_USERS["admin"],
+        "KAFKA_SECURE_DENIED_USER": "bob",
+        "KAFKA_SECURE_DENIED_PASSWORD": kafkalab.SASL_USERS["bob"],
+        "KAFKA_SECURE_REQUIRED": "true",  # a missing secure cluster fails the JUnit test instead of skipping it
+    }
     # `clean` so that only this run's reports are read.
     proc = subprocess.run(
         [mvn, "-B", "clean", "test"],

@@ -6,6 +6,8 @@ from pathlib import Path
 ROOT = Path(__file__).parents[2]
 DOCS = ROOT / "docs"
 EXAMPLES = ROOT / "examples"
+# Support code the examples call but no page needs to show (creating a topic and waiting for it).
+JAVA_SUPPORT = {"Topics.java"}
 INCLUDE = re.compile(r'--8<--\s+"([^":]+)(?::([\w-]+))?"')
 
 
@@ -19,7 +21,7 @@ def _includes() -> list[tuple[Path, str, str | None]]:
 
 def _example_files() -> list[Path]:
     python = [p for p in EXAMPLES.rglob("[0-9][0-9]_*.py") if ".venv" not in p.parts]
-    java = list((EXAMPLES / "java" / "src" / "main").rglob("*.java"))
+    java = [p for p in (EXAMPLES / "java" / "src" / "main").rglob("*.java") if p.name not in JAVA_SUPPORT]
     return python + java
 
 

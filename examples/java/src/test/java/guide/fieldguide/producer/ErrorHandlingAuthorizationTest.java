@@ -207,8 +207,7 @@ class ErrorHandlingAuthorizationTest {
             // Idempotence is on by default: the producer id needs WRITE on some topic (or IDEMPOTENT_WRITE).
             try (Producer<String, String> producer =
                          new KafkaProducer<>(producerConfig(DENIED_USER, DENIED_PASSWORD))) {
-                Throwable error = sendError(producer, topic);
-                System.out.println("describe-only, idempotent: " + error + " / cause " + error.getCause());
+                Throwable error = sendError(producer, topic); // thrown by send() or in the future: timing decides
                 Throwable first = authorizationCause(error);
                 assertEquals(ClusterAuthorizationException.class, first.getClass());
                 assertFalse(first instanceof RetriableException);

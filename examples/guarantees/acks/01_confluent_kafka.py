@@ -1,0 +1,44 @@
+"""The three acks levels with confluent-kafka: what each delivery report tells you."""
+
+import os
+
+from confluent_kafka import Producer
+
+import kafkalab
+
+BOOTSTRAP_SERVERS = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "localhost:9092")
+
+# --8<-- [start:configs]
+ACKS_CONFIGS = {
+    "0": {"acks": "0", "enable.idempotence": False},  # fire and forget
+    "1": {"acks": "1", "enable.idempotence": False},  # the leader's word only
+    "all": {"acks": "all", "enable.idempotence": True},  # every in-sync replica
+}
+# --8<-- [end:configs]
+
+
+def produce(topic: str, acks: str, values: list[bytes]) -> list[tuple]:
+    # --8<-- [start:produce]
+    producer = Producer({"bootstrap.servers": BOOTSTRAP_SERVERS, **ACKS_CONFIGS[acks]})
+    reports = []
+
+    def on_delivery(err, msg):
+        reports.append((err, msg.partition(), msg.offset()))
+
+    for value in values:
+        producer.produce(topic, value=value, on_delivery=on_delivery)
+    producer.flush(10)
+    producer.close()
+    # --8<-- [end:produce]
+    return reports
+
+
+def main(topic: str | None = None) -> dict[str, list[tuple]]:
+    topic = topic or kafkalab.new_topic(BOOTSTRAP_SERVERS, "acks-confluent")
+    levels = ("all", "1", "0")  # acks=0 last, so its records do not sit at offsets 0, 1, 2
+    return {acks: produce(topic, acks, [f"acks-{acks}-{i}".encode() for i in range(3)]) for acks in levels}
+
+
+if __name__ == "__main__":
+    for level, reports in main().items():
+        print(f"acks={level}: {reports}")

@@ -1,0 +1,137 @@
+"""Idempotence: who turns it on by default, what each client does with contradictory settings, and the
+producer id the broker tracks. Defaults are read from the installed clients and from the broker, not typed in."""
+
+import ctypes
+import subprocess
+import sys
+from pathlib import Path
+
+import confluent_kafka
+import pytest
+from confluent_kafka import KafkaError, KafkaException, Producer
+from kafka import KafkaProducer
+from kafka.errors import KafkaConfigurationError
+
+
+def librdkafka_default(name: str) -> str:
+    """A property's default, asked from the librdkafka shared library confluent-kafka ships."""
+    lib_dir = Path(confluent_kafka.__file__).parent.parent / "confluent_kafka.libs"
+    lib = ctypes.CDLL(str(next(lib_dir.glob("librdkafka*.so*"))))
+    lib.rd_kafka_conf_new.restype = ctypes.c_void_p
+    size_p = ctypes.POINTER(ctypes.c_size_t)
+    lib.rd_kafka_conf_get.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_char_p, size_p]
+    lib.rd_kafka_conf_destroy.argtypes = [ctypes.c_void_p]
+    conf = lib.rd_kafka_conf_new()
+    try:
+        value, size = ctypes.create_string_buffer(256), ctypes.c_size_t(256)
+        assert lib.rd_kafka_conf_get(conf, name.encode(), value, ctypes.byref(size)) == 0, name
+        return value.value.decode()
+    finally:
+        lib.rd_kafka_conf_destroy(conf)
+
+
+def test_confluent_kafka_idempotent_producer_gets_a_producer_id(example, kafka_topic):
+    reports = example("01_confluent_kafka.py").main(kafka_topic)
+    assert reports == [(None, 0), (None, 1), (None, 2)]
+
+    [state] = example("03_producer_ids.py").active_producers(kafka_topic)
+    assert state.producer_id >= 0
+    assert state.last_sequence == 2  # sequence numbers 0, 1, 2 for the three records
+
+
+def test_confluent_kafka_default_is_not_idempotent(example, kafka_topic, kafka_bootstrap):
+    assert librdkafka_default("enable.idempotence") == "false"
+
+    mod = example("01_confluent_kafka.py")
+    assert mod.produce(kafka_topic, {"bootstrap.servers": kafka_bootstrap}, [b"a", b"b"]) == [(None, 0), (None, 1)]
+    assert example("03_producer_ids.py").active_producers(kafka_topic) == []  # no producer id, no deduplication
+
+
+@pytest.mark.parametrize(
+    ("setting", "value"),
+    [("acks", "1"), ("acks", "0"), ("max.in.flight.requests.per.connection", 6), ("retries", 0)],
+)
+def test_confluent_kafka_rejects_contradictions_at_construction(kafka_bootstrap, setting, value):
+    with pytest.raises(KafkaException) as raised:
+        Producer({"bootstrap.servers": kafka_bootstrap, "enable.idempotence": True, setting: value})
+    error = raised.value.args[0]
+    assert error.code() == KafkaError._INVALID_ARG
+    assert not error.fatal() and not error.retriable()
+    assert "when `enable.idempotence` is true" in error.str()
+
+
+def test_confluent_kafka_contradiction_example(example):
+    with pytest.raises(KafkaException) as raised:
+        example("01_confluent_kafka.py").contradictory_producer()
+    assert raised.value.args[0].code() == KafkaError._INVALID_ARG
+
+
+def test_kafka_python_default_is_idempotent(example):
+    assert KafkaProducer.DEFAULT_CONFIG["enable_idempotence"] is True
+    assert KafkaProducer.DEFAULT_CONFIG["acks"] == -1  # 'all'
+
+    [state] = example("03_producer_ids.py").main()  # a producer built with no settings at all
+    assert state.producer_id >= 0
+    assert state.last_sequence == 2
+
+
+def test_kafka_python_idempotent_producer(example, kafka_topic):
+    mod = example("02_kafka_python.py")
+    metadata = mod.main(kafka_topic)
+    assert [m.offset for m in metadata] == [0, 1, 2]
+    [state] = example("03_producer_ids.py").active_producers(kafka_topic)
+    assert state.last_sequence == 2
+
+
+def test_kafka_python_explicit_idempotence_with_acks_1_raises(example):
+    with pytest.raises(KafkaConfigurationError, match="incompatible with user-provided acks=1"):
+        example("02_kafka_python.py").contradictory_producer()
+
+
+def test_kafka_python_acks_1_alone_turns_idempotence_off(example, kafka_topic):
+    mod = example("02_kafka_python.py")
+    assert mod.acks_1_only() is False
+
+    producer = KafkaProducer(bootstrap_servers=mod.BOOTSTRAP_SERVERS, acks=1)
+    mod.produce(producer, kafka_topic, [b"a"])
+    assert example("03_producer_ids.py").active_producers(kafka_topic) == []  # the broker sees no producer id
+
+
+WARNING = "Idempotence will be disabled because user-provided config conflicts with idempotent defaults: acks=1"
+FRESH_PROCESS = """
+import logging, sys
+from kafka import KafkaProducer
+logging.basicConfig(level=logging.WARNING)
+if sys.argv[2] == "after-a-failed-constructor":
+    try:
+        KafkaProducer(bootstrap_servers=sys.argv[1], enable_idempotence=True, acks=1)
+    except Exception:
+        pass
+producer = KafkaProducer(bootstrap_servers=sys.argv[1], acks=1)
+print(producer.config["enable_idempotence"])
+producer.close(timeout=10)
+"""
+
+
+def run_fresh(bootstrap: str, scenario: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-W", "ignore", "-c", FRESH_PROCESS, bootstrap, scenario],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+
+
+def test_kafka_python_warning_is_logged_in_a_fresh_process(kafka_bootstrap):
+    done = run_fresh(kafka_bootstrap, "first-producer")
+    assert done.stdout.strip() == "False"
+    assert WARNING in done.stderr
+
+
+def test_kafka_python_warning_is_lost_once_a_producer_was_garbage_collected(kafka_bootstrap):
+    # kafka-python 3.0.12 swaps its producer module's logger for a null one when an unclosed producer
+    # is destroyed (here: the one whose constructor raised); every later producer logs nothing.
+    done = run_fresh(kafka_bootstrap, "after-a-failed-constructor")
+    assert done.stdout.strip() == "False"
+    assert WARNING not in done.stderr

@@ -1,0 +1,109 @@
+"""The reliability chain end to end, and the defaults behind each row of the page's table, read from the clients."""
+
+import ctypes
+import gc
+import math
+from pathlib import Path
+
+import confluent_kafka
+import pytest
+from confluent_kafka import Consumer, Producer, TopicPartition
+from confluent_kafka.admin import AdminClient, ConfigResource, ConfigSource, ResourceType
+from kafka import KafkaConsumer, KafkaProducer
+
+import kafkalab
+
+EXPECTED_TOPIC = {"min.insync.replicas": "2", "unclean.leader.election.enable": "false"}
+VALUES = [f"order-{i}".encode() for i in range(5)]
+
+
+def librdkafka_default(name: str, topic_level: bool = False) -> str:
+    """A property's default, asked from the librdkafka shared library confluent-kafka ships."""
+    lib_dir = Path(confluent_kafka.__file__).parent.parent / "confluent_kafka.libs"
+    lib = ctypes.CDLL(str(next(lib_dir.glob("librdkafka*.so*"))))
+    new, get, destroy = (
+        (lib.rd_kafka_topic_conf_new, lib.rd_kafka_topic_conf_get, lib.rd_kafka_topic_conf_destroy)
+        if topic_level
+        else (lib.rd_kafka_conf_new, lib.rd_kafka_conf_get, lib.rd_kafka_conf_destroy)
+    )
+    new.restype = ctypes.c_void_p
+    get.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.POINTER(ctypes.c_size_t)]
+    destroy.argtypes = [ctypes.c_void_p]
+    conf = new()
+    try:
+        value, size = ctypes.create_string_buffer(256), ctypes.c_size_t(256)
+        assert get(conf, name.encode(), value, ctypes.byref(size)) == 0, name
+        return value.value.decode()
+    finally:
+        destroy(conf)
+
+
+def test_confluent_kafka_chain(example, kafka_bootstrap):
+    result = example("01_confluent_kafka.py").main()
+
+    assert result["configs"] == EXPECTED_TOPIC
+    state = kafkalab.Admin(kafka_bootstrap).partition(result["topic"])
+    assert len(state.replicas) == 3 and sorted(state.isr) == sorted(state.replicas)
+    assert result["remaining"] == 0
+    assert result["reports"] == [(None, offset) for offset in range(5)]
+    assert result["processed"] == VALUES
+    assert result["committed"] == 5  # the next offset to read: everything processed is committed
+
+
+def test_kafka_python_chain(example, kafka_bootstrap):
+    result = example("02_kafka_python.py").main()
+
+    assert result["configs"] == EXPECTED_TOPIC
+    state = kafkalab.Admin(kafka_bootstrap).partition(result["topic"])
+    assert len(state.replicas) == 3 and sorted(state.isr) == sorted(state.replicas)
+    assert [m.offset for m in result["metadata"]] == list(range(5))
+    assert result["processed"] == VALUES
+    assert result["committed"] == 5
+
+
+def test_retries_are_already_unlimited_and_time_bounds_delivery():
+    assert librdkafka_default("retries") == "2147483647"
+    assert librdkafka_default("delivery.timeout.ms", topic_level=True) == "300000"
+    assert KafkaProducer.DEFAULT_CONFIG["retries"] == math.inf
+    assert KafkaProducer.DEFAULT_CONFIG["delivery_timeout_ms"] == 120000
+
+
+def test_in_flight_defaults_differ():
+    assert librdkafka_default("max.in.flight.requests.per.connection") == "1000000"
+    assert librdkafka_default("enable.idempotence") == "false"  # so ordering on retry is not protected by default
+    assert KafkaProducer.DEFAULT_CONFIG["max_in_flight_requests_per_connection"] == 5
+
+
+def test_consumer_defaults_differ():
+    assert librdkafka_default("isolation.level") == "read_committed"
+    assert librdkafka_default("enable.auto.commit") == "true"
+    assert KafkaConsumer.DEFAULT_CONFIG["isolation_level"] == "read_uncommitted"
+    assert KafkaConsumer.DEFAULT_CONFIG["enable_auto_commit"] is True
+
+
+def end_offset(bootstrap: str, topic: str) -> int:
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": "reliability-chain-check"})
+    try:
+        return consumer.get_watermark_offsets(TopicPartition(topic, 0), timeout=10)[1]
+    finally:
+        consumer.close()
+
+
+@pytest.mark.parametrize("shutdown", ["dropped", "close"])
+def test_confluent_kafka_queue_is_lost_unless_flushed_or_closed(kafka_topic, kafka_bootstrap, shutdown):
+    producer = Producer({"bootstrap.servers": kafka_bootstrap, "linger.ms": 2000})
+    producer.produce(kafka_topic, value=b"last words")
+    if shutdown == "close":
+        assert producer.close()
+    del producer
+    gc.collect()
+    assert end_offset(kafka_bootstrap, kafka_topic) == (1 if shutdown == "close" else 0)
+
+
+def test_topic_defaults_min_isr_1_and_no_unclean_election(kafka_topic, kafka_bootstrap):
+    admin = AdminClient({"bootstrap.servers": kafka_bootstrap})
+    resource = ConfigResource(ResourceType.TOPIC, kafka_topic)
+    entries = admin.describe_configs([resource])[resource].result(timeout=30)
+    assert entries["min.insync.replicas"].value == "1"  # a topic that does not set it gets one in-sync replica
+    assert entries["unclean.leader.election.enable"].value == "false"
+    assert ConfigSource(entries["unclean.leader.election.enable"].source) == ConfigSource.DEFAULT_CONFIG

@@ -1,0 +1,112 @@
+"""Local back-pressure in confluent-kafka: produce() raises BufferError when librdkafka's queue is full.
+A bounded drain-and-retry loop loses nothing; retrying once after a single poll can still fail."""
+
+import os
+import time
+
+from confluent_kafka import Consumer, Producer
+
+from kafkalab import new_topic
+
+BOOTSTRAP_SERVERS = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "localhost:9092")
+QUEUE_LIMIT = 50  # queue.buffering.max.messages, tiny on purpose so the queue fills up
+RECORDS = 2000
+
+
+# --8<-- [start:retry-once]
+def produce_retry_once(producer: Producer, topic: str, value: bytes, on_delivery) -> None:
+    try:
+        producer.produce(topic, value, on_delivery=on_delivery)
+    except BufferError:
+        producer.poll(1.0)
+        producer.produce(topic, value, on_delivery=on_delivery)  # may raise BufferError again
+
+
+# --8<-- [end:retry-once]
+
+
+# --8<-- [start:drain-and-retry]
+def produce_with_backpressure(producer: Producer, topic: str, value: bytes, on_delivery, max_wait: float = 30.0) -> int:
+    """Queue one record, serving delivery reports while the local queue is full.
+
+    Returns how many times the queue was full; raises BufferError if it stays full for max_wait seconds.
+    """
+    deadline = time.monotonic() + max_wait
+    full = 0
+    while True:
+        try:
+            producer.produce(topic, value, on_delivery=on_delivery)
+            return full
+        except BufferError:
+            full += 1
+            if time.monotonic() >= deadline:
+                raise
+            producer.poll(0.1)  # delivery reports free queue slots
+
+
+# --8<-- [end:drain-and-retry]
+
+
+def demonstrate_retry_once() -> BufferError | None:
+    """The reference's pattern with a producer that holds records for 5 s (linger.ms) before sending:
+    one second of poll() frees nothing, so the single retry raises."""
+    topic = new_topic(BOOTSTRAP_SERVERS, "retry-once")
+    producer = Producer(
+        {"bootstrap.servers": BOOTSTRAP_SERVERS, "queue.buffering.max.messages": QUEUE_LIMIT, "linger.ms": 5000}
+    )
+    for i in range(QUEUE_LIMIT):
+        producer.produce(topic, f"fill-{i}".encode())
+    try:
+        produce_retry_once(producer, topic, b"one-too-many", on_delivery=None)
+        error = None
+    except BufferError as exc:
+        error = exc
+    producer.flush(30)
+    return error
+
+
+def read_back(topic: str, expected: int, timeout: float = 30.0) -> list[bytes]:
+    consumer = Consumer(
+        {"bootstrap.servers": BOOTSTRAP_SERVERS, "group.id": f"{topic}-reader", "auto.offset.reset": "earliest"}
+    )
+    consumer.subscribe([topic])
+    values: list[bytes] = []
+    deadline = time.monotonic() + timeout
+    try:
+        while len(values) < expected and time.monotonic() < deadline:
+            for msg in consumer.consume(500, timeout=1.0):
+                if msg.error() is None:
+                    values.append(msg.value())
+    finally:
+        consumer.close()
+    return values
+
+
+def main(records: int = RECORDS) -> dict:
+    topic = new_topic(BOOTSTRAP_SERVERS, "queue-full")
+    # --8<-- [start:producer]
+    producer = Producer({"bootstrap.servers": BOOTSTRAP_SERVERS, "queue.buffering.max.messages": QUEUE_LIMIT})
+    reports = []
+
+    def on_delivery(err, msg):
+        reports.append((err, msg.value()))
+
+    queue_full = 0
+    for i in range(records):
+        queue_full += produce_with_backpressure(producer, topic, f"record-{i}".encode(), on_delivery)
+    remaining = producer.flush(30)
+    # --8<-- [end:producer]
+    return {
+        "sent": [f"record-{i}".encode() for i in range(records)],
+        "queue_full": queue_full,
+        "remaining": remaining,
+        "reports": reports,
+        "read_back": read_back(topic, records),
+    }
+
+
+if __name__ == "__main__":
+    result = main()
+    errors = sum(1 for err, _ in result["reports"] if err is not None)
+    print(f"queue full {result['queue_full']} times, {len(result['reports'])} reports, {errors} errors")
+    print(f"read back {len(result['read_back'])} records")

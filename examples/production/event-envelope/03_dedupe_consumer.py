@@ -1,0 +1,124 @@
+"""Consumer-side deduplication by event_id: the same envelope sent twice is processed once."""
+
+import json
+import os
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from confluent_kafka import Consumer, Producer
+
+from kafkalab import new_topic
+
+BOOTSTRAP_SERVERS = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "localhost:9092")
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+# The envelope functions, exactly as the page shows them inline (the test checks that they agree).
+def build_envelope(
+    event_type: str,
+    entity_id: str,
+    data: dict,
+    *,
+    source: str,
+    event_id: str | None = None,
+    occurred_at: datetime | None = None,
+) -> dict:
+    occurred_at = occurred_at or datetime.now(UTC)
+    if occurred_at.tzinfo is None:
+        raise ValueError("occurred_at must be timezone-aware")
+    return {
+        "event_id": event_id or str(uuid.uuid4()),
+        "event_type": event_type,
+        "entity_id": entity_id,
+        "occurred_at": occurred_at.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+        "source": source,
+        "data": data,
+    }
+
+
+def serialize(envelope: dict) -> bytes:
+    return json.dumps(envelope, sort_keys=True, separators=(",", ":")).encode()
+
+
+def to_record(envelope: dict) -> dict:
+    occurred_at = datetime.fromisoformat(envelope["occurred_at"])
+    return {
+        "key": envelope["entity_id"].encode(),
+        "value": serialize(envelope),
+        "headers": [
+            ("event_id", envelope["event_id"].encode()),
+            ("event_type", envelope["event_type"].encode()),
+            ("source", envelope["source"].encode()),
+        ],
+        "timestamp_ms": (occurred_at - EPOCH) // timedelta(milliseconds=1),
+    }
+
+
+# --8<-- [start:dedupe]
+class SeenEvents:
+    """The event ids processed recently, bounded: the oldest are forgotten first."""
+
+    def __init__(self, capacity: int = 100_000):
+        self.capacity = capacity
+        self.ids: dict[str, None] = {}  # insertion-ordered
+
+    def first_time(self, event_id: str) -> bool:
+        if event_id in self.ids:
+            return False
+        self.ids[event_id] = None
+        if len(self.ids) > self.capacity:
+            del self.ids[next(iter(self.ids))]
+        return True
+
+
+def consume_once(consumer: Consumer, seen: SeenEvents, handle, expected: int, timeout: float = 30.0) -> list[str]:
+    skipped = []
+    deadline = time.monotonic() + timeout
+    received = 0
+    while received < expected and time.monotonic() < deadline:
+        for msg in consumer.consume(100, timeout=1.0):
+            if msg.error() is not None:
+                continue
+            received += 1
+            event_id = dict(msg.headers())["event_id"].decode()  # no need to parse the value
+            if seen.first_time(event_id):
+                handle(json.loads(msg.value()))
+            else:
+                skipped.append(event_id)
+    return skipped
+
+
+# --8<-- [end:dedupe]
+
+
+def main() -> dict:
+    topic = new_topic(BOOTSTRAP_SERVERS, "task-events")
+    envelopes = [
+        build_envelope("task.created", "task-42", {"title": "Design API"}, source="task-api"),
+        build_envelope("task.assigned", "task-42", {"assignee": "alice"}, source="task-api"),
+    ]
+    # --8<-- [start:duplicate]
+    producer = Producer({"bootstrap.servers": BOOTSTRAP_SERVERS})
+    for envelope in [*envelopes, envelopes[0]]:  # the application re-sends the first event
+        record = to_record(envelope)
+        producer.produce(topic, record["value"], record["key"], headers=record["headers"])
+    producer.flush(30)
+    # --8<-- [end:duplicate]
+    # --8<-- [start:consume]
+    consumer = Consumer(
+        {"bootstrap.servers": BOOTSTRAP_SERVERS, "group.id": f"{topic}-projector", "auto.offset.reset": "earliest"}
+    )
+    consumer.subscribe([topic])
+    processed = []
+    try:
+        skipped = consume_once(consumer, SeenEvents(), processed.append, expected=3)
+    finally:
+        consumer.close()
+    # --8<-- [end:consume]
+    return {"envelopes": envelopes, "processed": processed, "skipped": skipped}
+
+
+if __name__ == "__main__":
+    result = main()
+    print("processed:", [e["event_type"] for e in result["processed"]], "skipped:", result["skipped"])

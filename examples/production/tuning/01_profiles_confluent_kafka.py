@@ -1,0 +1,113 @@
+"""The three tuning profiles as librdkafka configuration, each producing a few thousand records."""
+
+import os
+import time
+
+from confluent_kafka import Consumer, Producer
+
+from kafkalab import new_topic
+
+BOOTSTRAP_SERVERS = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "localhost:9092")
+RECORDS = 3000
+
+PROFILES = {
+    # --8<-- [start:high-throughput]
+    "high-throughput": {
+        "linger.ms": 20,
+        "batch.size": 65536,
+        "compression.type": "lz4",
+        "queue.buffering.max.kbytes": 65536,  # librdkafka's counterpart of buffer.memory
+        "acks": "all",
+        "enable.idempotence": True,
+    },
+    # --8<-- [end:high-throughput]
+    # --8<-- [start:low-latency]
+    "low-latency": {
+        "linger.ms": 0,
+        "batch.size": 16384,
+        "compression.type": "none",
+        "acks": 1,
+        "enable.idempotence": False,
+    },
+    # --8<-- [end:low-latency]
+    # --8<-- [start:max-reliability]
+    "max-reliability": {
+        "acks": "all",
+        "enable.idempotence": True,
+        "retries": 2147483647,
+        "delivery.timeout.ms": 300000,
+        "max.in.flight.requests.per.connection": 5,
+        "linger.ms": 5,
+        "compression.type": "lz4",
+    },
+    # --8<-- [end:max-reliability]
+}
+
+# --8<-- [start:topic]
+RELIABLE_TOPIC_CONFIG = {"min.insync.replicas": "2", "unclean.leader.election.enable": "false"}  # with RF 3
+# --8<-- [end:topic]
+
+
+def buffer_memory_is_rejected() -> Exception | None:
+    try:
+        Producer({"bootstrap.servers": BOOTSTRAP_SERVERS, "buffer.memory": 67108864})
+    except Exception as exc:  # KafkaException: No such configuration property: "buffer.memory"
+        return exc
+    return None
+
+
+def count_records(topic: str, expected: int, timeout: float = 30.0) -> int:
+    consumer = Consumer(
+        {"bootstrap.servers": BOOTSTRAP_SERVERS, "group.id": f"{topic}-reader", "auto.offset.reset": "earliest"}
+    )
+    consumer.subscribe([topic])
+    seen = 0
+    deadline = time.monotonic() + timeout
+    try:
+        while seen < expected and time.monotonic() < deadline:
+            seen += sum(1 for m in consumer.consume(1000, timeout=1.0) if m.error() is None)
+    finally:
+        consumer.close()
+    return seen
+
+
+def main(profile: str = "max-reliability", records: int = RECORDS) -> dict:
+    topic = new_topic(
+        BOOTSTRAP_SERVERS, f"tuning-{profile}", partitions=3, replication_factor=3, config=RELIABLE_TOPIC_CONFIG
+    )
+    # --8<-- [start:produce]
+    producer = Producer({"bootstrap.servers": BOOTSTRAP_SERVERS, **PROFILES[profile]})
+    errors = []
+    delivered = 0
+
+    def on_delivery(err, msg):
+        nonlocal delivered
+        if err is None:
+            delivered += 1
+        else:
+            errors.append(err)
+
+    for i in range(records):
+        while True:
+            try:
+                producer.produce(topic, b"event-%d" % i, b"key-%d" % (i % 100), on_delivery=on_delivery)
+                break
+            except BufferError:
+                producer.poll(0.1)
+        producer.poll(0)
+    remaining = producer.flush(60)
+    # --8<-- [end:produce]
+    return {
+        "delivered": delivered,
+        "errors": errors,
+        "remaining": remaining,
+        "read_back": count_records(topic, records),
+    }
+
+
+if __name__ == "__main__":
+    for name in PROFILES:
+        result = main(name)
+        print(
+            f"{name}: {result['delivered']} delivered, {len(result['errors'])} errors, {result['read_back']} read back"
+        )

@@ -1,0 +1,43 @@
+"""Each tuning profile delivers every record with no error; the settings some clients lack are refused."""
+
+import pytest
+from confluent_kafka import KafkaError, KafkaException
+from kafka import codec
+
+PROFILES = ["high-throughput", "low-latency", "max-reliability"]
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_confluent_kafka_profile_delivers_everything(example, profile):
+    mod = example("01_profiles_confluent_kafka.py")
+    result = mod.main(profile)
+    assert result["errors"] == [] and result["remaining"] == 0
+    assert result["delivered"] == mod.RECORDS
+    assert result["read_back"] == mod.RECORDS
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_kafka_python_profile_delivers_everything(example, profile):
+    mod = example("02_profiles_kafka_python.py")
+    result = mod.main(profile)
+    assert result["errors"] == []
+    assert result["delivered"] == mod.RECORDS
+    assert result["read_back"] == mod.RECORDS
+    assert result["idempotent"] is (profile != "low-latency")
+
+
+def test_confluent_kafka_has_no_buffer_memory(example):
+    error = example("01_profiles_confluent_kafka.py").buffer_memory_is_rejected()
+    assert type(error) is KafkaException and error.args[0].code() == KafkaError._INVALID_ARG
+
+
+def test_kafka_python_refuses_buffer_memory_and_lz4_without_the_package(example):
+    outcomes = example("02_profiles_kafka_python.py").unsupported_settings()
+    assert type(outcomes["buffer_memory"]) is ValueError
+    assert not codec.has_lz4(), "the page says lz4 is not installed in the project's environment"
+    assert type(outcomes["lz4"]) is RuntimeError
+    assert codec.has_gzip()
+
+
+def test_kafka_python_acks_1_silently_drops_idempotence(example):
+    assert example("02_profiles_kafka_python.py").idempotence_with_acks_1() is False

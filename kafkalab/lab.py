@@ -118,3 +118,43 @@ class LeaderWatch:
                 self.timeline.record("controller", f"leader {leader}", f"ISR {state.isr}")
                 last = (state.leader, state.isr)
             self._stop.wait(self.every)
+
+
+def read_partition(
+    bootstrap_servers: str,
+    topic: str,
+    partition: int = 0,
+    *,
+    timeout: float = 10.0,
+    config: dict[str, object] | None = None,
+) -> list:
+    """Every record a consumer can read from one partition, from its start to its current end, as
+    confluent-kafka Messages in offset order. `config` adds consumer settings (isolation.level...)."""
+    from confluent_kafka import Consumer, TopicPartition
+
+    consumer = Consumer(
+        {"bootstrap.servers": bootstrap_servers, "group.id": f"{topic}-reader", "enable.auto.commit": False}
+        | (config or {})
+    )
+    try:
+        low, high = consumer.get_watermark_offsets(TopicPartition(topic, partition), timeout=timeout)
+        consumer.assign([TopicPartition(topic, partition, low)])
+        records, position, deadline = [], low, time.monotonic() + timeout
+        while position < high and time.monotonic() < deadline:
+            for msg in consumer.consume(500, timeout=0.5):
+                if msg.error() is None:
+                    records.append(msg)
+                    position = msg.offset() + 1
+        return records
+    finally:
+        consumer.close()
+
+
+def read_topic(
+    bootstrap_servers: str, topic: str, *, timeout: float = 30.0, config: dict[str, object] | None = None
+) -> list:
+    """read_partition for every partition of the topic, partition by partition."""
+    from .admin import Admin
+
+    partitions = sorted(Admin(bootstrap_servers).metadata(topic).topics[topic].partitions)
+    return [m for p in partitions for m in read_partition(bootstrap_servers, topic, p, timeout=timeout, config=config)]

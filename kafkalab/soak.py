@@ -15,12 +15,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from confluent_kafka import Consumer, Producer, TopicPartition
+from confluent_kafka import Producer
 
 from .admin import new_topic
 from .checker import Record, Report, check
 from .cluster import Cluster
-from .lab import Timeline
+from .lab import Timeline, read_topic
 
 
 @dataclass(frozen=True)
@@ -91,8 +91,7 @@ def run(
 
     def on_delivery(err, msg):
         if err is None:
-            key, seq = msg.value().decode().split(":")
-            acked.append((key, int(seq)))
+            acked.append(_parse(msg.value()))
 
     injected: list[str] = []
     failures: list[BaseException] = []
@@ -127,7 +126,7 @@ def run(
         stop.set()
         injector.join(timeout=120)
         cluster.wait_healthy(timeout=120)
-    consumed = read_back(cluster, topic, partitions, profile.consumer)
+    consumed = read_back(cluster, topic, profile.consumer)
     timeline.record("consumer", "read back", f"{len(consumed)} records")
     report = check(acked, consumed)
     return SoakResult(profile.name, topic, report, injected, time.monotonic() - started, timeline)
@@ -176,22 +175,11 @@ def _inject(cluster, topic, partitions, faults, every, rng, timeline, injected, 
         cluster.wait_healthy(timeout=90, restore=False)
 
 
-def read_back(cluster: Cluster, topic: str, partitions: int, config: dict[str, object]) -> list[Record]:
+def read_back(cluster: Cluster, topic: str, config: dict[str, object]) -> list[Record]:
     """Every record of the topic, partition by partition, in offset order."""
-    consumer = Consumer({"bootstrap.servers": cluster.bootstrap_servers, "group.id": f"{topic}-check", **config})
-    out: list[Record] = []
-    try:
-        for p in range(partitions):
-            tp = TopicPartition(topic, p)
-            low, high = consumer.get_watermark_offsets(tp, timeout=30)
-            consumer.assign([TopicPartition(topic, p, low)])
-            position, deadline = low, time.monotonic() + 60
-            while position < high and time.monotonic() < deadline:
-                for msg in consumer.consume(1000, timeout=1.0):
-                    if msg.error() is None:
-                        key, seq = msg.value().decode().split(":")
-                        out.append((key, int(seq)))
-                    position = msg.offset() + 1
-    finally:
-        consumer.close()
-    return out
+    return [_parse(m.value()) for m in read_topic(cluster.bootstrap_servers, topic, timeout=60, config=config)]
+
+
+def _parse(value: bytes) -> Record:
+    key, seq = value.decode().split(":")
+    return key, int(seq)

@@ -33,7 +33,7 @@ from confluent_kafka import Consumer, Producer, TopicPartition
 from tqdm.auto import tqdm
 
 from kafkalab import Cluster, new_topic
-from kafkalab.lab import LeaderWatch, Timeline, wait_until
+from kafkalab.lab import LeaderWatch, Timeline, read_partition, wait_until
 
 cluster = Cluster.attach()  # the cluster of `kafkalab up` (or the test run's)
 cluster.wait_healthy(timeout=60)
@@ -42,25 +42,11 @@ print(f"Apache Kafka {cluster.version} at {BOOTSTRAP}")
 
 
 # %% [markdown]
-# Two helpers: read a partition from the beginning, and run the scenario for one `acks` level.
-# The scenario restores the cluster in a `finally` block, so a failure never leaves brokers frozen.
+# The scenario for one `acks` level. It restores the cluster in a `finally` block, so a failure
+# never leaves brokers frozen.
 
 
 # %%
-def read_partition(topic: str, timeout: float = 10.0) -> list[tuple[int, bytes]]:
-    """Every (offset, value) a consumer can read from partition 0, from the beginning."""
-    consumer = Consumer({"bootstrap.servers": BOOTSTRAP, "group.id": f"{topic}-reader", "enable.auto.commit": False})
-    low, high = consumer.get_watermark_offsets(TopicPartition(topic, 0), timeout=timeout)
-    consumer.assign([TopicPartition(topic, 0, low)])
-    records, deadline = [], time.monotonic() + timeout
-    while (not records or records[-1][0] < high - 1) and high > low and time.monotonic() < deadline:
-        msg = consumer.poll(0.5)
-        if msg is not None and msg.error() is None:
-            records.append((msg.offset(), msg.value()))
-    consumer.close()
-    return records
-
-
 def scenario(acks: str) -> dict:
     topic = new_topic(BOOTSTRAP, f"lab1-acks-{acks}", replication_factor=3, config={"min.insync.replicas": "1"})
     timeline = Timeline(f"acks={acks}: followers frozen, leader killed")
@@ -122,7 +108,7 @@ def scenario(acks: str) -> dict:
         cluster.wait_healthy(timeout=60)
         steps.update()
         steps.close()
-    records = read_partition(topic)
+    records = [(m.offset(), m.value()) for m in read_partition(BOOTSTRAP, topic)]
     timeline.record("consumer", "read back", f"{[v.decode() for _, v in records]}")
     return {
         "acks": acks,
@@ -147,7 +133,7 @@ print(f"before: leader {one['before'].leader}, ISR {one['before'].isr}")
 print(f"after:  leader {one['after'].leader}, ISR {one['after'].isr}")
 print(f"acknowledged 'order-1' at offset {one['report']['offset']} before the leader was killed")
 hw, acked_at = one["new_leader_hw"], one["report"]["offset"]
-print(f"new leader {one['new_leader']}: log ends at {hw}, so offset {acked_at} never got there")
+print(f"new leader {one['new_leader']}: high watermark {hw} <= acknowledged offset {acked_at}: it never had it")
 print("what a consumer reads now:", one["records"])
 print(one["timeline"].text())
 one["timeline"].plot()

@@ -164,8 +164,9 @@ def _resolve_part(mvn: str, part: str, staging: Path, log) -> None:
         lines.append(line.rstrip())
         if "Downloaded from" in line and ".jar " in line:
             downloads += 1
-            if downloads % 20 == 1:  # a heartbeat, not a wall of names
-                log(f"kafkalab:     downloading ... {line.rstrip().split('/')[-1].split(' (')[0]}")
+            jar = re.search(r"/([^/\s]+\.jar) ", line)
+            if downloads % 20 == 1 and jar:  # a heartbeat, not a wall of names
+                log(f"kafkalab:     downloading ... {jar.group(1)} ({downloads} jars so far)")
     if downloads:
         log(f"kafkalab:     {downloads} jars downloaded")
     if proc.wait(timeout=900) != 0:

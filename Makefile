@@ -3,8 +3,12 @@ PYTHON ?= python3.11
 VENV   := .venv
 BIN    := $(VENV)/bin
 MKDOCS_ADDR ?= 127.0.0.1:8000
+# npm packages served by the site (mermaid) and used by the browser tests (axe-core): see `vendor`.
+MERMAID_VERSION ?= 11.17.2
+AXE_VERSION     ?= 4.14.1
+VENDOR_STAMP    := docs/javascripts/vendor/.mermaid-$(MERMAID_VERSION).axe-$(AXE_VERSION)
 
-.PHONY: install runtime serve test lint site labs up down clean
+.PHONY: install runtime serve test lint site labs up down clean vendor system-deps
 
 $(VENV)/.installed: pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required (set PYTHON=...)"; exit 1; }
@@ -28,7 +32,7 @@ down: install
 labs: up
 	KAFKA_BOOTSTRAP_SERVERS=$$($(BIN)/kafkalab bootstrap) $(BIN)/pytest -q -p no:cacheprovider tests/labs
 
-serve: labs
+serve: labs vendor
 	@echo "Lab cluster: export KAFKA_BOOTSTRAP_SERVERS=$$($(BIN)/kafkalab bootstrap)  (stop it with: make down)"
 	$(BIN)/mkdocs serve --dev-addr $(MKDOCS_ADDR)
 
@@ -36,11 +40,38 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-site: runtime
+site: runtime vendor
 	$(BIN)/mkdocs build --strict
 
-test: runtime lint
+test: runtime lint vendor
 	$(BIN)/pytest
 
 clean: down
 	rm -rf $(VENV) site
+
+# System packages the browser tests and `vendor` need: Debian's Chromium (driven by Playwright; never
+# `playwright install`) and npm. Installs them as root with apt-get, otherwise says what to install.
+system-deps:
+	@missing=""; \
+	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
+	command -v npm >/dev/null || missing="$$missing npm"; \
+	if [ -z "$$missing" ]; then echo "system-deps: chromium and npm are installed"; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get update && apt-get install -y $$missing; \
+	else echo "system-deps: missing:$$missing; install with: sudo apt-get install -y$$missing"; exit 1; fi
+
+# Offline site: mermaid.min.js is served from docs/javascripts/vendor/ (docs/javascripts/mermaid-loader.js),
+# axe.min.js is injected by tests/browser. Both come from the npm registry (`npm pack`), both are gitignored.
+vendor: $(VENDOR_STAMP)
+
+$(VENDOR_STAMP):
+	@command -v npm >/dev/null || { echo "vendor: npm is required (make system-deps)"; exit 1; }
+	@set -e; tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	npm pack --silent --pack-destination "$$tmp" mermaid@$(MERMAID_VERSION) axe-core@$(AXE_VERSION) >/dev/null; \
+	mkdir -p docs/javascripts/vendor tests/browser/vendor "$$tmp/m" "$$tmp/a"; \
+	tar -xzf "$$tmp/mermaid-$(MERMAID_VERSION).tgz" -C "$$tmp/m" package/dist/mermaid.min.js; \
+	tar -xzf "$$tmp/axe-core-$(AXE_VERSION).tgz" -C "$$tmp/a" package/axe.min.js; \
+	mv "$$tmp/m/package/dist/mermaid.min.js" docs/javascripts/vendor/mermaid.min.js; \
+	mv "$$tmp/a/package/axe.min.js" tests/browser/vendor/axe.min.js; \
+	rm -f docs/javascripts/vendor/.mermaid-*; touch $@; \
+	echo "vendor: mermaid $(MERMAID_VERSION), axe-core $(AXE_VERSION)"

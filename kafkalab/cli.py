@@ -56,7 +56,31 @@ def _parser() -> argparse.ArgumentParser:
         q.add_argument("partition", type=int, nargs="?", default=0)
     heal = sub.add_parser("wait-healthy", help="resume, restart, and wait until every ISR is full")
     heal.add_argument("--timeout", type=float, default=60.0)
+    check = sub.add_parser(
+        "check", help="produce keyed records while leaders crash and pause, read back, report lost/dup/reordered"
+    )
+    check.add_argument("--records", type=_positive, default=20000)
+    check.add_argument("--faults", type=_non_negative, default=10)
+    check.add_argument("--profile", choices=("strong", "weak", "both"), default="strong")
+    check.add_argument("--seed", type=int, help="fault choices (default: random, printed)")
     return p
+
+
+def _positive(raw: str) -> int:
+    value = _non_negative(raw)
+    if value == 0:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def _non_negative(raw: str) -> int:
+    try:
+        value = int(raw)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{raw!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError("must not be negative")
+    return value
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -105,7 +129,29 @@ def _run(args: argparse.Namespace) -> int:
         elif cmd == "wait-healthy":
             cluster.wait_healthy(args.timeout)
             print("kafkalab: healthy")
+        elif cmd == "check":
+            return _check(cluster, args)
     return 0
+
+
+def _check(cluster: Cluster, args: argparse.Namespace) -> int:
+    """Exit status 1 when the strong profile finds an anomaly; the weak profile's results are only shown."""
+    import random
+
+    from . import soak  # needs confluent-kafka: imported only for this command
+
+    seed = args.seed if args.seed is not None else random.randrange(1_000_000)
+    names = ("strong", "weak") if args.profile == "both" else (args.profile,)
+    status = 0
+    for name in names:
+        print(f"kafkalab check: {name} profile, {args.records} records, {args.faults} faults, seed {seed}", flush=True)
+        result = soak.run(cluster, soak.PROFILES[name], records=args.records, faults=args.faults, seed=seed)
+        verdict = "ok" if result.report.ok else ("ANOMALIES" if name == "strong" else "anomalies (expected)")
+        print(f"kafkalab check: {name}: {result.report.summary()}")
+        print(f"kafkalab check: {name}: {verdict}; faults: {', '.join(result.faults) or 'none'}; {result.seconds:.0f}s")
+        if name == "strong" and not result.report.ok:
+            status = 1
+    return status
 
 
 def _down(state_dir: str | None) -> None:

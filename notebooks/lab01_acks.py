@@ -30,7 +30,7 @@ import time
 
 import matplotlib.pyplot as plt
 from confluent_kafka import Consumer, Producer, TopicPartition
-from tqdm.auto import tqdm
+from tqdm import tqdm  # plain text bars: the rendered labs have no widgets
 
 from kafkalab import Cluster, new_topic
 from kafkalab.lab import LeaderWatch, Timeline, read_partition, wait_until

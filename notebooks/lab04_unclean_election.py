@@ -46,7 +46,7 @@ import uuid
 import matplotlib.pyplot as plt
 from confluent_kafka import Consumer, ElectionType, KafkaError, KafkaException, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, ConfigResource, NewTopic
-from tqdm.auto import tqdm
+from tqdm import tqdm  # plain text bars: the rendered labs have no widgets
 
 from kafkalab import Cluster
 from kafkalab.lab import LeaderWatch, Timeline, wait_until

@@ -14,6 +14,8 @@ NOTEBOOKS = sorted((ROOT / "notebooks").glob("lab*.py"))
 RENDERED = ROOT / "docs" / "labs"
 CELL_TIMEOUT_S = 120
 LAB_BUDGET_S = 90
+# Labs that need more: (per-cell timeout, whole-lab budget) in seconds.
+LONGER = {"lab08_chain_under_fire": (240, 180)}  # two soak runs of 10 faults each
 
 
 @pytest.mark.faults
@@ -21,9 +23,10 @@ LAB_BUDGET_S = 90
 def test_lab_runs_green(source: Path, kafka_cluster, monkeypatch, tmp_path):
     monkeypatch.setenv("KAFKALAB_STATE_DIR", str(kafka_cluster.state_dir))  # Cluster.attach() in the lab
     notebook = jupytext.read(source)
+    cell_timeout, budget = LONGER.get(source.stem, (CELL_TIMEOUT_S, LAB_BUDGET_S))
     client = NotebookClient(
         notebook,
-        timeout=CELL_TIMEOUT_S,
+        timeout=cell_timeout,
         kernel_name="python3",
         allow_errors=False,
         resources={"metadata": {"path": str(ROOT / "notebooks")}},
@@ -37,4 +40,4 @@ def test_lab_runs_green(source: Path, kafka_cluster, monkeypatch, tmp_path):
         nbformat.write(notebook, tmp_path / f"{source.stem}.ipynb")  # kept for debugging a failure
     RENDERED.mkdir(exist_ok=True)
     nbformat.write(notebook, RENDERED / f"{source.stem}.ipynb")
-    assert elapsed <= LAB_BUDGET_S, f"{source.stem} took {elapsed:.0f}s (budget {LAB_BUDGET_S}s)"
+    assert elapsed <= budget, f"{source.stem} took {elapsed:.0f}s (budget {budget}s)"

@@ -57,15 +57,14 @@ class Timeline:
         lanes = list(dict.fromkeys(e.lane for e in events))
         if ax is None:
             _, ax = plt.subplots(figsize=(11, 0.7 * len(lanes) + 1.6))
-        for i, event in enumerate(events):
+        nth_in_lane: dict[str, int] = {}
+        for event in events:
             x, y = event.at - self.started, lanes.index(event.lane)
-            ax.plot([x], [y], marker="o", color=f"C{lanes.index(event.lane)}")
+            k = nth_in_lane[event.lane] = nth_in_lane.get(event.lane, -1) + 1
+            ax.plot([x], [y], marker="o", color=f"C{y}")
+            # alternate above/below within a lane, so neighbouring labels in one row do not overlap
             ax.annotate(
-                event.what,
-                (x, y),
-                xytext=(4, 8 if i % 2 else -14),
-                textcoords="offset points",
-                fontsize=8,
+                event.what, (x, y), xytext=(4, 8 if k % 2 == 0 else -14), textcoords="offset points", fontsize=8
             )
         ax.set_yticks(range(len(lanes)), lanes)
         ax.set_ylim(-0.8, len(lanes) - 0.2)

@@ -1,0 +1,355 @@
+"""The producer performance lab: what acks, linger.ms, batch.size, compression, idempotence, the
+send pattern and the three clients cost, measured on a real kafkalab cluster.
+
+    .venv/bin/python benchmarks/producer_perf.py --mode full --state-dir /tmp/perf-cluster \
+        --bootstrap 127.0.0.1:14092,127.0.0.1:14093,127.0.0.1:14094 [--publish]
+
+Every configuration runs at least 3 times, interleaved (A B C A B C ...), each group on its own
+pre-created topics (1 partition, RF 3, min.insync.replicas 2). Results: benchmarks/results/perf-<mode>.json
+(medians, min-max, ratios to each group's baseline, every raw run, the machine and versions).
+--publish also writes the snapshot the docs page shows: docs/assets/perf/ (JSON, PNGs, tables.txt).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from confluent_kafka.admin import AdminClient
+from perf import runners as r
+from tqdm import tqdm
+
+from kafkalab import KAFKA_VERSION, Cluster, new_topic
+from kafkalab.runtime import java_executable, resolved
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "benchmarks" / "results"
+PUBLISHED = ROOT / "docs" / "assets" / "perf"
+NOTES = Path("/work/notes/perf-results")
+
+
+@dataclass
+class Case:
+    label: str
+    client: str = "confluent-kafka"  # confluent-kafka, kafka-python, java
+    settings: dict[str, str] = field(default_factory=r.settings)
+    pattern: str = "async"  # confluent-kafka: async, recipe, fire, sync; kafka-python: async, sync
+    payload: str = "letters100"  # letters100 (100-byte records) or json (click-stream events)
+    latency: bool = False  # also measure latency at the fixed rate
+    throughput: bool = True
+    n_factor: float = 1.0  # fewer records for slow patterns (sync)
+
+
+@dataclass
+class Group:
+    name: str
+    title: str
+    baseline: str
+    cases: list[Case]
+    min_reps: int = 0  # more repetitions where one figure matters most
+
+
+def groups(mode: str) -> list[Group]:
+    s = r.settings
+    ht = s(linger_ms=20, batch_size=65536, compression_type="lz4", buffer_memory=67108864)
+    base = s(linger_ms=0, batch_size=16384)
+    if mode == "quick":
+        return [
+            Group("profiles", "Baseline vs high-throughput profile", "baseline", [
+                Case("baseline", settings=base), Case("high-throughput", settings=ht),
+            ]),
+            Group("compression", "Compression on JSON events", "none", [
+                Case(c, settings=s(compression_type=c, batch_size=65536), payload="json") for c in ("none", "lz4")
+            ]),
+            Group("patterns", "Send patterns", "async", [
+                Case("async", settings=s(linger_ms=0)),
+                Case("sync", settings=s(linger_ms=0), pattern="sync", n_factor=0.01),
+            ]),
+        ]  # fmt: skip
+    low = s(linger_ms=0, batch_size=16384, acks=1, compression_type="none", enable_idempotence=False)
+    maxrel = s(delivery_timeout_ms=300000, linger_ms=5, compression_type="lz4")
+    same = s(linger_ms=20, batch_size=65536)  # the three clients, identical settings
+    return [
+        Group("acks", "acks (linger.ms=0)", "acks=1", [
+            Case(f"acks={a}", settings=s(acks=a, linger_ms=0), latency=True) for a in ("0", "1", "all")
+        ]),
+        Group("linger", "linger.ms (acks=all, batch.size=16384)", "linger.ms=0", [
+            Case(f"linger.ms={ms}", settings=s(linger_ms=ms), latency=True) for ms in (0, 5, 20, 100)
+        ]),
+        Group("batch", "batch.size (acks=all, linger.ms=5)", "confluent-kafka 16384", [
+            Case(f"{c} {b}", client=c, settings=s(batch_size=b))
+            for b in (16384, 65536, 1048576) for c in ("confluent-kafka", "java")
+        ]),
+        Group("compression", "compression.type on JSON events (batch.size=65536, linger.ms=5)", "none", [
+            Case(c, settings=s(compression_type=c, batch_size=65536), payload="json")
+            for c in ("none", "gzip", "snappy", "lz4", "zstd")
+        ] + [
+            Case(f"kafka-python {c}", client="kafka-python", settings=s(compression_type=c, batch_size=65536),
+                 payload="json", n_factor=0.5)
+            for c in ("none", "gzip")
+        ]),
+        Group("idempotence", "enable.idempotence (acks=all, linger.ms=5)", "idempotence on", [
+            Case("idempotence on", settings=s()), Case("idempotence off", settings=s(enable_idempotence=False)),
+        ]),
+        Group("patterns", "Send patterns (acks=all, linger.ms=0)", "async", [
+            Case("fire-and-forget", settings=s(linger_ms=0), pattern="fire"),
+            Case("async", settings=s(linger_ms=0)),
+            Case("sync", settings=s(linger_ms=0), pattern="sync", n_factor=0.01),
+            Case("kafka-python async", client="kafka-python", settings=s(linger_ms=0), n_factor=0.5),
+            Case("kafka-python sync", client="kafka-python", settings=s(linger_ms=0), pattern="sync", n_factor=0.01),
+        ]),
+        Group("profiles", "The reference's three profiles", "baseline", [
+            Case("baseline", settings=base, latency=True),
+            Case("high-throughput", settings=ht, latency=True),
+            Case("low-latency", settings=low, latency=True),
+            Case("max-reliability", settings=maxrel, latency=True),
+            Case("java baseline", client="java", settings=base),
+            Case("java high-throughput", client="java", settings=ht),
+        ]),
+        Group("clients", "Clients side by side (acks=all, idempotence, linger.ms=20, batch.size=65536)", "java", [
+            Case("java", client="java", settings=same, n_factor=2),
+            Case("confluent-kafka recipe", settings=same, pattern="recipe", n_factor=2),
+            Case("confluent-kafka async", settings=same, n_factor=2),
+            Case("kafka-python", client="kafka-python", settings=same, n_factor=0.5),
+        ], min_reps=5),
+        Group("client-latency", "Latency per client at the fixed rate (acks=all, linger.ms=0)", "confluent-kafka", [
+            Case(c, client=c, settings=s(linger_ms=0), latency=True, throughput=False)
+            for c in ("confluent-kafka", "kafka-python", "java")
+        ]),
+    ]  # fmt: skip
+
+
+@dataclass
+class Plan:
+    mode: str
+    reps: int
+    records: int
+    rate: float
+    latency_s: float
+
+
+PLANS = {
+    "quick": Plan("quick", reps=3, records=100_000, rate=1000, latency_s=1.0),
+    "full": Plan("full", reps=3, records=100_000, rate=1000, latency_s=3.0),
+}
+
+
+# -- the machine -----------------------------------------------------------------------------
+def machine() -> dict:
+    cpuinfo = Path("/proc/cpuinfo").read_text().splitlines()
+    cpu = next((ln.split(":", 1)[1].strip() for ln in cpuinfo if ln.startswith("model name")), "?")
+    meminfo = Path("/proc/meminfo").read_text().splitlines()
+    mem_kb = next(int(ln.split()[1]) for ln in meminfo if ln.startswith("MemTotal"))
+    import confluent_kafka
+    import kafka
+
+    java = subprocess.run([java_executable(), "-version"], capture_output=True, text=True).stderr.splitlines()
+    return {
+        "nproc": os.cpu_count(),
+        "cpu_model": cpu,
+        "memory_gib": round(mem_kb / 2**20, 1),
+        "kernel": platform.release(),
+        "python": platform.python_version(),
+        "confluent_kafka": confluent_kafka.__version__,
+        "librdkafka": confluent_kafka.libversion()[0],
+        "kafka_python": kafka.__version__,
+        "kafka": KAFKA_VERSION,
+        "java": java[0] if java else "?",
+    }
+
+
+def uptime() -> str:
+    return subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
+
+
+# -- running ---------------------------------------------------------------------------------
+def _summary(values: list[float]) -> dict:
+    return {"median": statistics.median(values), "min": min(values), "max": max(values), "n": len(values)}
+
+
+METRICS = [
+    "msgs_per_s", "payload_mb_per_s", "client_cpu_us_per_msg", "broker_cpu_us_per_msg", "records_per_request",
+    "stored_per_payload_byte", "client_tx_per_payload_byte", "p50_ms", "p99_ms", "p999_ms",
+    "librdkafka_p50_ms", "librdkafka_p99_ms",
+]  # fmt: skip
+
+
+def run(
+    mode: str,
+    bootstrap: str,
+    cluster: Cluster,
+    progress: bool = True,
+    only: list[str] | None = None,
+    reps: int | None = None,
+) -> dict:
+    plan = PLANS[mode]
+    reps = reps or plan.reps
+    started, t0 = datetime.now(UTC), time.monotonic()
+    classpath = resolved().classpath("tools")
+    payloads = {"letters100": r.letters_payloads(100), "json": r.json_events()}
+    broker_pids = [n.pid for n in cluster.brokers if n.pid]
+    chosen = [g for g in groups(mode) if not only or g.name in only]
+    total = sum(len(g.cases) * max(reps, g.min_reps) * 2 for g in chosen)  # upper bound; advanced per step
+    out = {
+        "mode": mode,
+        "started": started.isoformat(timespec="seconds"),
+        "machine": machine(),
+        "uptime_before": uptime(),
+        "loadavg_before": os.getloadavg(),
+        "plan": {"reps": reps, "records": plan.records, "rate_msgs_per_s": plan.rate, "latency_s": plan.latency_s},
+        "common_settings": r.COMMON,
+        "groups": {},
+    }
+    created: list[str] = []
+    bar = tqdm(total=total, disable=not progress, unit="run", dynamic_ncols=True)
+    try:
+        for g in chosen:
+            topics = {}
+            for c in g.cases:  # pre-created: the topic exists, fully replicated, before any client runs
+                name = new_topic(bootstrap, f"perf-{g.name}-{c.label}", 1, 3, {"min.insync.replicas": "2"})
+                topics[c.label] = name
+                created.append(name)
+            raw: dict[str, list[dict]] = {c.label: [] for c in g.cases}
+            g_reps = max(reps, g.min_reps)
+            for rep in range(g_reps):
+                order = g.cases[rep % len(g.cases) :] + g.cases[: rep % len(g.cases)]  # rotate: A B C, B C A, ...
+                for c in order:
+                    bar.set_description(f"{g.name}: {c.label} ({rep + 1}/{g_reps})")
+                    raw[c.label].append(_one(c, topics[c.label], plan, bootstrap, cluster, broker_pids, payloads,
+                                              classpath))  # fmt: skip
+                    bar.update(2)
+            out["groups"][g.name] = _group_summary(g, raw, topics)
+    finally:
+        bar.close()
+        _delete(bootstrap, created)
+    out["uptime_after"] = uptime()
+    out["loadavg_after"] = os.getloadavg()
+    out["elapsed_s"] = time.monotonic() - t0
+    return out
+
+
+def _one(c: Case, topic: str, plan: Plan, bootstrap: str, cluster: Cluster, broker_pids, payloads, classpath) -> dict:
+    leader = cluster.leader(topic, 0)
+    pdir = cluster.node(leader).data_dir / f"{topic}-0" if leader is not None else None
+    n = max(50, int(plan.records * c.n_factor))
+    data = payloads[c.payload]
+    result: dict = {}
+    if c.throughput:
+        probe = r.Probe(broker_pids, pdir)
+        if c.client == "confluent-kafka":
+            f = lambda: r.confluent_throughput(bootstrap, topic, c.settings, data, n, probe, c.pattern)  # noqa: E731
+        elif c.client == "kafka-python":
+            f = lambda: r.kafka_python_throughput(bootstrap, topic, c.settings, data, n, probe, c.pattern)  # noqa: E731
+        else:
+            f = lambda: r.java_run(classpath, bootstrap, topic, c.settings, n, 100, -1, probe)  # noqa: E731
+        thr = r.kafka_error_safe(f)
+        if c.client == "java":  # its latencies at saturation are queueing time in the accumulator: not shown
+            thr = {k: v for k, v in thr.items() if not k.endswith("_ms")}
+        result.update(thr)
+    if c.latency:
+        k = int(plan.rate * plan.latency_s)
+        if c.client == "confluent-kafka":
+            f = lambda: r.confluent_latency(bootstrap, topic, c.settings, data[0], plan.rate, plan.latency_s)  # noqa: E731
+        elif c.client == "kafka-python":
+            f = lambda: r.kafka_python_latency(bootstrap, topic, c.settings, data[0], plan.rate, plan.latency_s)  # noqa: E731
+        else:
+            probe = r.Probe(broker_pids, None)
+            f = lambda: r.java_run(classpath, bootstrap, topic, c.settings, k, 100, plan.rate, probe)  # noqa: E731
+        lat = r.kafka_error_safe(f)
+        result.update({("lat_" + k2 if k2 in ("errors", "failed") else k2): v for k2, v in lat.items()
+                       if k2 in ("p50_ms", "p99_ms", "p999_ms", "max_ms", "librdkafka_p50_ms", "librdkafka_p99_ms",
+                                 "errors", "failed", "late_sends", "samples")})  # fmt: skip
+    return result
+
+
+def _group_summary(g: Group, raw: dict[str, list[dict]], topics: dict[str, str]) -> dict:
+    cases = {}
+    for c in g.cases:
+        runs = raw[c.label]
+        stats = {}
+        for m in METRICS:
+            vals = [x[m] for x in runs if isinstance(x.get(m), (int, float)) and x[m] == x[m]]
+            if vals:
+                stats[m] = _summary(vals)
+        cases[c.label] = {
+            "client": c.client,
+            "pattern": c.pattern,
+            "payload": c.payload,
+            "settings": c.settings,
+            "topic": topics[c.label],
+            "stats": stats,
+            "failures": [x[k] for x in runs for k in ("failed", "lat_failed") if k in x],
+            "errors": sum(x.get("errors", 0) + x.get("lat_errors", 0) for x in runs),
+            "runs": runs,
+        }
+    base = cases[g.baseline]["stats"]
+    for case in cases.values():
+        case["ratio_to_baseline"] = {
+            m: case["stats"][m]["median"] / base[m]["median"] for m in case["stats"] if m in base and base[m]["median"]
+        }
+    return {"title": g.title, "baseline": g.baseline, "cases": cases}
+
+
+def _delete(bootstrap: str, topics: list[str]) -> None:
+    if not topics:
+        return
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    futures = admin.delete_topics(topics, operation_timeout=30)
+    for f in futures.values():
+        try:
+            f.result(timeout=60)
+        except Exception as e:  # cleanup: report, do not mask the results
+            print(f"could not delete a topic: {e}", file=sys.stderr)
+
+
+def save(result: dict, publish: bool) -> Path:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    path = RESULTS / f"perf-{result['mode']}.json"
+    path.write_text(json.dumps(result, indent=1, sort_keys=False) + "\n")
+    if NOTES.parent.is_dir():
+        NOTES.mkdir(exist_ok=True)
+        shutil.copy(path, NOTES / path.name)
+    if publish:
+        from perf import report
+
+        PUBLISHED.mkdir(parents=True, exist_ok=True)
+        slim = {**result, "groups": {k: {**g, "cases": {c: {kk: vv for kk, vv in case.items() if kk != "runs"}
+                                                        for c, case in g["cases"].items()}}
+                                     for k, g in result["groups"].items()}}  # fmt: skip
+        (PUBLISHED / f"perf-{result['mode']}.json").write_text(json.dumps(slim, indent=1) + "\n")
+        report.publish(result, PUBLISHED)
+    return path
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--mode", choices=sorted(PLANS), default="quick")
+    ap.add_argument("--bootstrap", default=os.environ.get("KAFKA_BOOTSTRAP_SERVERS"))
+    ap.add_argument("--state-dir", help="kafkalab state dir of that cluster (broker pids, data dirs)")
+    ap.add_argument("--only", nargs="*", help="group names to run (default: all of the mode)")
+    ap.add_argument("--reps", type=int, help="repetitions per configuration (default 3)")
+    ap.add_argument("--publish", action="store_true", help="write docs/assets/perf/ (JSON, PNGs, tables.txt)")
+    args = ap.parse_args()
+    cluster = Cluster.attach(args.state_dir, log=lambda _: None)
+    bootstrap = args.bootstrap or cluster.bootstrap_servers
+    if bootstrap != cluster.bootstrap_servers:
+        sys.exit(f"--bootstrap {bootstrap} is not the cluster in {cluster.state_dir} ({cluster.bootstrap_servers})")
+    result = run(args.mode, bootstrap, cluster, only=args.only, reps=args.reps)
+    path = save(result, args.publish)
+    print(f"{path} ({result['elapsed_s']:.0f} s)")
+
+
+if __name__ == "__main__":
+    main()

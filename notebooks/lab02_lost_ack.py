@@ -1,0 +1,329 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: py:percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Lab 2: the lost acknowledgement
+#
+# A producer sends a batch, the leader appends it and answers, and the answer never arrives: the
+# connection breaks on the way back. From the producer's side this looks exactly like a request
+# that never reached the broker, so it does the only safe thing and sends the batch again. The
+# broker now has the same batch twice, unless it can tell that the second one is a repeat.
+#
+# That is what `enable.idempotence` is for. An idempotent producer gets a **producer id (PID)**
+# from the cluster when it starts, and numbers the batches it sends to each partition: 0, 1, 2...
+# (the **sequence number**). A retry carries the same PID and the same sequence number as the
+# original. The partition leader keeps, per PID, the sequence numbers of the last five batches it
+# appended (which is why an idempotent producer may have at most five requests in flight per
+# broker: librdkafka refuses to create one with `max.in.flight` above 5, see the end). A batch whose
+# sequence number it has already appended is answered "stored" again, with the offset of the first
+# copy, and not written a second time.
+#
+# The lab makes the lost answer happen on demand. kafkalab puts a small Kafka-aware proxy in front
+# of every broker; clients bootstrap through it and keep talking through it. Armed, the proxy lets
+# the next Produce request through to the leader, throws the leader's response away and resets
+# the client's connection. The lab runs the same steps four times: confluent-kafka and
+# kafka-python, each with `enable.idempotence` off and on, always with `acks=all` and the
+# clients' default retries. Every run writes one `warm-up` record (connections and, for the
+# idempotent producer, its PID are ready before the fault), arms the proxy, sends `payment-1`
+# once, and waits for the delivery report.
+
+# %%
+import logging
+import re
+import subprocess
+import time
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
+from kafka import KafkaProducer
+from tqdm import tqdm  # plain text bars: the rendered labs have no widgets
+
+from kafkalab import Cluster, new_topic
+from kafkalab.lab import Timeline
+from kafkalab.runtime import java_executable, resolved
+
+cluster = Cluster.attach()  # the cluster of `kafkalab up` (or the test run's)
+cluster.wait_healthy(timeout=60)
+BOOTSTRAP = cluster.bootstrap_servers
+print(f"Apache Kafka {cluster.version} at {BOOTSTRAP}")
+
+# %% [markdown]
+# Two ways to send, one per client. Each sends the warm-up record, calls `arm()` (which tells the
+# proxy to swallow the next Produce response of the partition leader), sends `payment-1`, and
+# returns the delivery reports of `payment-1`. Each client's own log lines about the lost
+# response and the retry go on the timeline too: librdkafka's `debug=msg` lines (with the PID and
+# `BaseSeq` it sends) for confluent-kafka; for kafka-python, its sender's "sending" and "retrying"
+# lines (they do not name the batch's sequence number: the leader's log file below does).
+# librdkafka hands its log lines to Python when the application polls, so they can trail the
+# proxy's events by a few milliseconds.
+
+
+# %%
+class TimelineLog(logging.Handler):
+    """Puts the log lines that match a rule on the timeline, in the client's lane."""
+
+    def __init__(self, timeline, lane, rules):
+        super().__init__(logging.DEBUG)
+        self.timeline, self.lane, self.rules = timeline, lane, rules
+
+    def emit(self, record):
+        text = record.getMessage()
+        for pattern, what in self.rules:
+            if m := re.search(pattern, text):
+                self.timeline.record(self.lane, what, m.group(1) if m.groups() else "")
+
+
+LIBRDKAFKA_RULES = [
+    (r"Produce MessageSet .*?(BaseSeq -?\d+, PID\{[^}]*\})", "sends produce request"),
+    (r"encountered error: (.*)", "batch failed, will retry"),
+]
+KAFKA_PYTHON_RULES = [
+    (r"Sending Produce Request", "sends produce request"),
+    (r"Got error produce response .*?: (\w+Error)", "batch failed, will retry"),
+]
+
+
+def send_with_confluent_kafka(bootstrap, topic, idempotent, timeline, arm):
+    log = logging.getLogger(f"lab2.librdkafka.{topic}")
+    log.propagate, log.level = False, logging.DEBUG
+    log.addHandler(TimelineLog(timeline, "client", LIBRDKAFKA_RULES))
+    producer = Producer(
+        {
+            "bootstrap.servers": bootstrap,
+            "acks": "all",
+            "enable.idempotence": idempotent,
+            "linger.ms": 0,
+            "debug": "msg",  # librdkafka logs every produce request and what became of it
+            "logger": log,
+        }
+    )
+    producer.produce(topic, b"warm-up")
+    assert producer.flush(15) == 0
+    arm()
+    reports = []
+
+    def on_delivery(err, msg):
+        reports.append({"error": err, "offset": msg.offset()})
+        timeline.record("application", "delivery report", f"error={err}, offset {msg.offset()}")
+
+    timeline.record("application", "produce payment-1")
+    producer.produce(topic, b"payment-1", on_delivery=on_delivery)
+    pending = producer.flush(30)
+    return reports, pending
+
+
+def send_with_kafka_python(bootstrap, topic, idempotent, timeline, arm):
+    sender_log = logging.getLogger("kafka.producer.sender")
+    handler = TimelineLog(timeline, "client", KAFKA_PYTHON_RULES)
+    sender_log.addHandler(handler)
+    sender_log.setLevel(logging.DEBUG)
+    producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=idempotent, linger_ms=0)
+    try:
+        producer.send(topic, b"warm-up").get(timeout=15)
+        arm()
+        reports = []
+
+        def on_success(metadata):
+            reports.append({"error": None, "offset": metadata.offset})
+            timeline.record("application", "delivery report", f"error=None, offset {metadata.offset}")
+
+        def on_error(exc):
+            reports.append({"error": exc, "offset": None})
+            timeline.record("application", "delivery report", f"error={exc!r}")
+
+        timeline.record("application", "produce payment-1")
+        future = producer.send(topic, b"payment-1").add_callback(on_success).add_errback(on_error)
+        producer.flush(timeout=30)
+        pending = 0 if future.is_done else 1
+    finally:
+        producer.close(timeout=10)
+        sender_log.removeHandler(handler)
+        sender_log.setLevel(logging.NOTSET)
+    return reports, pending
+
+
+CLIENTS = {"confluent-kafka": send_with_confluent_kafka, "kafka-python": send_with_kafka_python}
+
+# %% [markdown]
+# What the partition holds afterwards is read twice: a consumer reads every `(offset, value)`,
+# and Kafka's `DumpLogSegments` tool reads the leader's log segment file directly, which shows
+# what a consumer does not: the PID and the sequence numbers stored with each batch (`-1` when the
+# producer was not idempotent). The scenario restores the cluster in a `finally` block.
+
+
+# %%
+def read_partition(topic: str, timeout: float = 10.0) -> list[tuple[int, bytes]]:
+    """Every (offset, value) a consumer can read from partition 0, from the beginning."""
+    consumer = Consumer({"bootstrap.servers": BOOTSTRAP, "group.id": f"{topic}-reader", "enable.auto.commit": False})
+    low, high = consumer.get_watermark_offsets(TopicPartition(topic, 0), timeout=timeout)
+    consumer.assign([TopicPartition(topic, 0, low)])
+    records, deadline = [], time.monotonic() + timeout
+    while (not records or records[-1][0] < high - 1) and high > low and time.monotonic() < deadline:
+        msg = consumer.poll(0.5)
+        if msg is not None and msg.error() is None:
+            records.append((msg.offset(), msg.value()))
+    consumer.close()
+    return records
+
+
+BATCH = re.compile(r"baseOffset: (\d+) .*?baseSequence: (-?\d+) .*?producerId: (-?\d+) producerEpoch: (-?\d+)")
+
+
+def stored_batches(runs: list[dict]) -> None:
+    """Adds each run's batches as the leader stored them: {offset: (producer id, sequence)}."""
+    segment = "00000000000000000000.log"
+    files = {str((cluster.node(r["leader"]).data_dir / f"{r['topic']}-0" / segment).resolve()): r for r in runs}
+    tool = [java_executable(), "-cp", resolved().classpath("tools"), "org.apache.kafka.tools.DumpLogSegments"]
+    out = subprocess.run(
+        [*tool, "--files", ",".join(files)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    for section in out.stdout.split("Dumping ")[1:]:
+        path, _, body = section.partition("\n")
+        files[str(Path(path.strip()).resolve())]["batches"] = {
+            int(o): {"producer_id": int(pid), "sequence": int(seq), "epoch": int(ep)}
+            for o, seq, pid, ep in BATCH.findall(body)
+        }
+
+
+def scenario(client: str, idempotent: bool) -> dict:
+    topic = new_topic(BOOTSTRAP, f"lab2-{client}-idempotence-{idempotent}", replication_factor=3)
+    before = cluster.partition(topic)
+    leader = before.leader
+    timeline = Timeline(f"{client}, enable.idempotence={idempotent}")
+    lanes: dict[int, str] = {}
+
+    def on_proxy_event(event):  # runs on the proxy's threads
+        short = {"produce-forwarded": "forwarded", "response-dropped": "response dropped", "connection-reset": "reset"}
+        detail = f"{event.what}, correlation id {event.correlation_id}"
+        timeline.record(lanes[event.port], short[event.what], detail, at=event.at)
+
+    armed_at: list[float] = []
+    try:
+        with cluster.proxies(on_event=on_proxy_event) as proxies:
+            lanes.update({p.listen_port: f"proxy (b{n})" for n, p in proxies.proxies.items()})
+
+            def arm():
+                armed_at.append(time.time())
+                proxies.drop_produce_responses(leader, 1)
+                timeline.record("lab", f"arms the proxy of broker {leader}")
+
+            reports, pending = CLIENTS[client](proxies.bootstrap_servers, topic, idempotent, timeline, arm)
+            events = [e for e in proxies.events if e.at >= armed_at[0]]
+    finally:
+        cluster.wait_healthy(timeout=60)
+    records = read_partition(topic)
+    # the picture starts when the proxy is armed: the warm-up is not part of the story
+    after_arming = [e for e in timeline.sorted() if e.at >= armed_at[0]]
+    timeline = Timeline(timeline.title, started=armed_at[0], events=after_arming)
+    return {
+        "client": client,
+        "idempotent": idempotent,
+        "topic": topic,
+        "leader": leader,
+        "before": before,
+        "after": cluster.partition(topic),
+        "reports": reports,
+        "pending": pending,
+        "proxy": [e.what for e in events],
+        "records": records,
+        "timeline": timeline,
+    }
+
+
+# %% [markdown]
+# ## The four runs
+
+# %%
+runs = []
+for client, idempotent in tqdm([(c, i) for c in CLIENTS for i in (False, True)], desc="runs"):
+    runs.append(scenario(client, idempotent))
+stored_batches(runs)
+
+for run in runs:
+    print(f"\n{run['client']}, enable.idempotence={run['idempotent']}")
+    print(f"  before: leader {run['before'].leader}, ISR {run['before'].isr}")
+    print(f"  after:  leader {run['after'].leader}, ISR {run['after'].isr}")
+    print(f"  proxy after arming: {run['proxy']}")
+    print(f"  delivery reports of payment-1: {run['reports']}")
+    print("  offset  value       producer id  sequence")
+    for offset, value in run["records"]:
+        batch = run["batches"][offset]
+        print(f"  {offset:>6}  {value.decode():<10}  {batch['producer_id']:>11}  {batch['sequence']:>8}")
+
+
+# %%
+fig, axes = plt.subplots(len(runs), 1, figsize=(11, 3.2 * len(runs)))
+for run, ax in zip(runs, axes, strict=True):
+    run["timeline"].plot(ax=ax)
+    ax.set_xlabel("seconds since the proxy was armed")
+fig.tight_layout()
+plt.show()
+for run in runs:
+    print(f"--- {run['timeline'].title}")
+    print(run["timeline"].text())
+
+# %% [markdown]
+# ## What happened
+#
+# In all four runs the proxy forwarded `payment-1` to the leader, dropped the answer and reset the
+# connection, and the client sent the batch a second time: the leader received it twice every
+# time. The difference is what the leader did with the second copy.
+#
+# - **Without idempotence** the batch carries no PID (`producer id -1`, `sequence -1`): the leader
+#   cannot tell a retry from a new record and appends it again. The application got one delivery
+#   report, "success", and the partition holds `payment-1` twice. librdkafka even says so in its
+#   log: the failed request's actions include `MsgPossiblyPersisted`, and it retries anyway,
+#   because `retries` is unlimited by default (librdkafka: 2147483647; kafka-python 3: `inf`;
+#   only `delivery.timeout.ms` bounds them) and `acks=all` alone says nothing about duplicates.
+# - **With idempotence** both requests carried the same PID and sequence number (confluent-kafka
+#   logs `BaseSeq 1` twice: the warm-up was sequence 0). The leader had already appended sequence 1
+#   for that PID, so it answered the retry with the offset of the first copy and wrote nothing. One
+#   report, one copy, and the report's offset is that copy's offset.
+#
+# Idempotence only covers retries inside one producer session: a new producer gets a new PID (the
+# two idempotent runs above got different ones), so
+# an application that sends the same payment twice (or restarts and resends) still writes it twice.
+# That is the job of transactions (a `transactional.id` keeps the identity across restarts) or of
+# a consumer that deduplicates by a key.
+
+# %%
+by_run = {(r["client"], r["idempotent"]): r for r in runs}
+for client in CLIENTS:
+    for idempotent, copies in ((False, 2), (True, 1)):
+        run = by_run[(client, idempotent)]
+        values = [v for _, v in run["records"]]
+        assert run["pending"] == 0
+        assert [r["error"] for r in run["reports"]] == [None], "the application saw exactly one success"
+        assert run["proxy"].count("response-dropped") == 1 and run["proxy"].count("connection-reset") == 1
+        assert run["proxy"].count("produce-forwarded") == 2, "the leader received payment-1 twice: original and retry"
+        assert values.count(b"payment-1") == copies, f"{client}, idempotence={idempotent}: {values}"
+        assert values.count(b"warm-up") == 1
+        offsets = [o for o, v in run["records"] if v == b"payment-1"]
+        assert run["reports"][0]["offset"] in offsets
+        pids = {run["batches"][o]["producer_id"] for o, _ in run["records"]}
+        if idempotent:
+            assert len(pids) == 1 and pids.pop() >= 0, "one PID for the whole session"
+            assert [run["batches"][o]["sequence"] for o, _ in run["records"]] == [0, 1]
+        else:
+            assert pids == {-1}, "no PID, no sequence: nothing to recognise a retry by"
+
+idempotent_pids = {next(iter(by_run[(c, True)]["batches"].values()))["producer_id"] for c in CLIENTS}
+assert len(idempotent_pids) == 2, "each producer session has its own PID"
+try:
+    Producer({"bootstrap.servers": BOOTSTRAP, "enable.idempotence": True, "max.in.flight": 6})
+    raise AssertionError("librdkafka accepted more than 5 requests in flight with idempotence")
+except KafkaException as e:
+    assert e.args[0].code() == KafkaError._INVALID_ARG
+    print("max.in.flight=6 with idempotence:", e.args[0].str())

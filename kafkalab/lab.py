@@ -119,6 +119,26 @@ class LeaderWatch:
             self._stop.wait(self.every)
 
 
+def watermarks(bootstrap_servers: str, topic: str, partition: int = 0, timeout: float = 15.0) -> tuple[int, int]:
+    """(low, high) watermark of a partition. Right after an election the new leader answers
+    OFFSET_NOT_AVAILABLE until its high watermark has caught up (KIP-207): that is retried, bounded."""
+    from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
+
+    transient = {KafkaError.OFFSET_NOT_AVAILABLE, KafkaError.NOT_LEADER_FOR_PARTITION, KafkaError.LEADER_NOT_AVAILABLE}
+    consumer = Consumer({"bootstrap.servers": bootstrap_servers, "group.id": f"{topic}-watermarks"})
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            try:
+                return consumer.get_watermark_offsets(TopicPartition(topic, partition), timeout=5)
+            except KafkaException as e:
+                if e.args[0].code() not in transient or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+    finally:
+        consumer.close()
+
+
 def read_partition(
     bootstrap_servers: str,
     topic: str,
@@ -136,7 +156,7 @@ def read_partition(
         | (config or {})
     )
     try:
-        low, high = consumer.get_watermark_offsets(TopicPartition(topic, partition), timeout=timeout)
+        low, high = watermarks(bootstrap_servers, topic, partition, timeout)
         consumer.assign([TopicPartition(topic, partition, low)])
         records, position, deadline = [], low, time.monotonic() + timeout
         while position < high and time.monotonic() < deadline:

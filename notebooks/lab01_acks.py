@@ -29,11 +29,11 @@
 import time
 
 import matplotlib.pyplot as plt
-from confluent_kafka import Consumer, Producer, TopicPartition
+from confluent_kafka import Producer
 from tqdm import tqdm  # plain text bars: the rendered labs have no widgets
 
 from kafkalab import Cluster, new_topic
-from kafkalab.lab import LeaderWatch, Timeline, read_partition, wait_until
+from kafkalab.lab import LeaderWatch, Timeline, read_partition, wait_until, watermarks
 
 cluster = Cluster.attach()  # the cluster of `kafkalab up` (or the test run's)
 cluster.wait_healthy(timeout=60)
@@ -97,9 +97,7 @@ def scenario(acks: str) -> dict:
             )
             steps.update()
             pending = producer.flush(60)  # acks=all: the retry goes to the new leader
-            new_leader_hw = Consumer({"bootstrap.servers": BOOTSTRAP, "group.id": "hw"}).get_watermark_offsets(
-                TopicPartition(topic, 0), timeout=10
-            )[1]
+            new_leader_hw = watermarks(BOOTSTRAP, topic)[1]
             timeline.record(f"broker {new_leader}", "leader's log end", f"high watermark {new_leader_hw}")
             cluster.start(leader)
             timeline.record(f"broker {leader}", "restarted")

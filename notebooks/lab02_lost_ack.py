@@ -42,12 +42,12 @@ import time
 from pathlib import Path
 
 import matplotlib.pyplot as plt
-from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
+from confluent_kafka import KafkaError, KafkaException, Producer
 from kafka import KafkaProducer
 from tqdm import tqdm  # plain text bars: the rendered labs have no widgets
 
 from kafkalab import Cluster, new_topic
-from kafkalab.lab import Timeline
+from kafkalab.lab import Timeline, read_partition
 from kafkalab.runtime import java_executable, resolved
 
 cluster = Cluster.attach()  # the cluster of `kafkalab up` (or the test run's)
@@ -160,18 +160,9 @@ CLIENTS = {"confluent-kafka": send_with_confluent_kafka, "kafka-python": send_wi
 
 
 # %%
-def read_partition(topic: str, timeout: float = 10.0) -> list[tuple[int, bytes]]:
+def records_of(topic: str) -> list[tuple[int, bytes]]:
     """Every (offset, value) a consumer can read from partition 0, from the beginning."""
-    consumer = Consumer({"bootstrap.servers": BOOTSTRAP, "group.id": f"{topic}-reader", "enable.auto.commit": False})
-    low, high = consumer.get_watermark_offsets(TopicPartition(topic, 0), timeout=timeout)
-    consumer.assign([TopicPartition(topic, 0, low)])
-    records, deadline = [], time.monotonic() + timeout
-    while (not records or records[-1][0] < high - 1) and high > low and time.monotonic() < deadline:
-        msg = consumer.poll(0.5)
-        if msg is not None and msg.error() is None:
-            records.append((msg.offset(), msg.value()))
-    consumer.close()
-    return records
+    return [(m.offset(), m.value()) for m in read_partition(BOOTSTRAP, topic)]
 
 
 BATCH = re.compile(r"baseOffset: (\d+) .*?baseSequence: (-?\d+) .*?producerId: (-?\d+) producerEpoch: (-?\d+)")
@@ -223,7 +214,7 @@ def scenario(client: str, idempotent: bool) -> dict:
             events = [e for e in proxies.events if e.at >= armed_at[0]]
     finally:
         cluster.wait_healthy(timeout=60)
-    records = read_partition(topic)
+    records = records_of(topic)
     # the picture starts when the proxy is armed: the warm-up is not part of the story
     after_arming = [e for e in timeline.sorted() if e.at >= armed_at[0]]
     timeline = Timeline(timeline.title, started=armed_at[0], events=after_arming)

@@ -52,7 +52,7 @@ from tqdm import tqdm  # plain text bars: the rendered labs have no widgets
 
 from kafkalab import Cluster
 from kafkalab.admin import PartitionState
-from kafkalab.lab import Timeline, wait_until
+from kafkalab.lab import Timeline, read_partition, wait_until, watermarks
 from kafkalab.runtime import java_executable, resolved
 
 cluster = Cluster.attach()  # the cluster of `kafkalab up` (or the test run's)
@@ -265,18 +265,9 @@ def first_report(reports: Reports, timeout: float) -> dict | None:
     return reports.reports[0] if reports.reports else None
 
 
-def read_partition(topic: str, timeout: float = 10.0) -> list[tuple[int, bytes]]:
+def records_of(topic: str) -> list[tuple[int, bytes]]:
     """Every (offset, value) a consumer can read from partition 0, from the beginning."""
-    consumer = Consumer({"bootstrap.servers": BOOTSTRAP, "group.id": f"{topic}-reader", "enable.auto.commit": False})
-    low, high = consumer.get_watermark_offsets(TopicPartition(topic, 0), timeout=timeout)
-    consumer.assign([TopicPartition(topic, 0, low)])
-    records, deadline = [], time.monotonic() + timeout
-    while (not records or records[-1][0] < high - 1) and high > low and time.monotonic() < deadline:
-        msg = consumer.poll(0.5)
-        if msg is not None and msg.error() is None:
-            records.append((msg.offset(), msg.value()))
-    consumer.close()
-    return records
+    return [(m.offset(), m.value()) for m in read_partition(BOOTSTRAP, topic)]
 
 
 # %% [markdown]
@@ -329,7 +320,7 @@ def below_min_isr() -> dict:
             out["acks1"] = first_report(reports["acks1"], 35)
             steps.update()
             read_before = [(m.offset(), m.value()) for m in consumer.consume(10, timeout=2.0) if m.error() is None]
-            out["hw_before"] = consumer.get_watermark_offsets(TopicPartition(c, 0), timeout=10)[1]
+            out["hw_before"] = watermarks(BOOTSTRAP, c)[1]
             timeline.record("c: consumer", f"read {len(read_before)} record(s)", f"high watermark {out['hw_before']}")
             out["retrying_before_resume"] = list(reports["retrying"].reports)
             steps.update()
@@ -344,7 +335,7 @@ def below_min_isr() -> dict:
                 if msg is not None and msg.error() is None:
                     read_after.append((msg.offset(), msg.value()))
             out["read_at"] = time.time()
-            out["hw_after"] = consumer.get_watermark_offsets(TopicPartition(c, 0), timeout=10)[1]
+            out["hw_after"] = watermarks(BOOTSTRAP, c)[1]
             timeline.record(
                 "c: consumer", f"read {[v.decode() for _, v in read_after]}", f"high watermark {out['hw_after']}"
             )
@@ -362,7 +353,7 @@ def below_min_isr() -> dict:
         read_after=read_after,
         retried=list(retry_log.errors),
         after={p: cluster.partition(TOPICS[p]) for p in "bc"},
-        records={p: read_partition(TOPICS[p]) for p in "bc"},
+        records={p: records_of(TOPICS[p]) for p in "bc"},
         timeline=timeline,
     )
     return out
@@ -510,7 +501,7 @@ def leader_dies() -> dict:
         retried=list(retry_log.errors),
         controller=[line for line in controller_log if f"partition change for {a}-0" in line],
         after={p: cluster.partition(TOPICS[p]) for p in "ad"},
-        records={p: read_partition(TOPICS[p]) for p in "ad"},
+        records={p: records_of(TOPICS[p]) for p in "ad"},
         timeline=timeline,
     )
     return out

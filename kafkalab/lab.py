@@ -157,13 +157,13 @@ def read_partition(
     )
     try:
         low, high = watermarks(bootstrap_servers, topic, partition, timeout)
-        consumer.assign([TopicPartition(topic, partition, low)])
-        records, position, deadline = [], low, time.monotonic() + timeout
-        while position < high and time.monotonic() < deadline:
-            for msg in consumer.consume(500, timeout=0.5):
-                if msg.error() is None:
-                    records.append(msg)
-                    position = msg.offset() + 1
+        tp = TopicPartition(topic, partition, low)
+        consumer.assign([tp])
+        records, deadline = [], time.monotonic() + timeout
+        # The consumer's position, not the last record's offset + 1: transaction markers and aborted
+        # records take offsets that no message is returned for.
+        while consumer.position([tp])[0].offset < high and time.monotonic() < deadline:
+            records += [msg for msg in consumer.consume(500, timeout=0.5) if msg.error() is None]
         return records
     finally:
         consumer.close()

@@ -15,9 +15,11 @@ from .errors import NodeFailed
 from .runtime import Runtime
 
 # Small heaps and the serial collector suit four JVMs on two cores (the release scripts use 1 GB).
+# The heap starts small and grows only as needed: 256 MB ran out (OutOfMemoryError) on a reader's
+# cluster that had accumulated about 1,200 partitions, hence a 512 MB ceiling.
 JVM_OPTS = [
     "-Xms64m",
-    "-Xmx256m",
+    "-Xmx512m",
     "-XX:+UseSerialGC",
     "-XX:MaxMetaspaceSize=96m",
     "-XX:ReservedCodeCacheSize=64m",

@@ -7,12 +7,13 @@ even an interrupted one. Its JVMs also die with the pytest process if that is ki
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Iterator
 
 import pytest
 
-from .admin import new_topic
+from .admin import Admin, new_topic
 from .cluster import Cluster, default_state_dir
 from .errors import KafkalabError
 from .runtime import KAFKA_VERSION
@@ -105,6 +106,11 @@ def kafka_bootstrap(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def kafka_topic(request: pytest.FixtureRequest, kafka_bootstrap: str) -> str:
-    """A fresh topic named after the test, RF min(3, brokers), with a leader and a full ISR."""
-    return new_topic(kafka_bootstrap, request.node.name)
+def kafka_topic(request: pytest.FixtureRequest, kafka_bootstrap: str) -> Iterator[str]:
+    """A fresh topic named after the test, RF min(3, brokers), with a leader and a full ISR; deleted
+    afterwards, so a long-lived cluster does not pile up partitions."""
+    name = new_topic(kafka_bootstrap, request.node.name)
+    yield name
+    admin = Admin(kafka_bootstrap)
+    with contextlib.suppress(Exception):  # best effort: a test may have left the cluster degraded
+        admin.client.delete_topics([name], operation_timeout=10)[name].result(timeout=15)

@@ -44,12 +44,13 @@ import time
 import uuid
 
 import matplotlib.pyplot as plt
-from confluent_kafka import Consumer, ElectionType, KafkaError, KafkaException, Producer, TopicPartition
+from confluent_kafka import ElectionType, KafkaError, KafkaException, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, ConfigResource, NewTopic
 from tqdm import tqdm  # plain text bars: the rendered labs have no widgets
 
 from kafkalab import Cluster
 from kafkalab.lab import LeaderWatch, Timeline, wait_until
+from kafkalab.lab import read_partition as read_messages
 from kafkalab.runtime import java_executable, resolved
 
 cluster = Cluster.attach()  # the cluster of `kafkalab up` (or the test run's)
@@ -98,23 +99,14 @@ def create_topics(run: str) -> dict[bool, str]:
 
 def read_partition(topic: str, timeout: float = 10.0) -> list[tuple[int, bytes]]:
     """Every (offset, value) a consumer can read from partition 0, from the beginning."""
-    consumer = Consumer({"bootstrap.servers": BOOTSTRAP, "group.id": f"{topic}-reader", "enable.auto.commit": False})
 
-    def watermarks() -> tuple[int, int] | None:
+    def attempt() -> list[list[tuple[int, bytes]]] | None:
         try:  # right after an election a broker may still answer from older metadata: NOT_LEADER, ask again
-            return consumer.get_watermark_offsets(TopicPartition(topic, 0), timeout=2)
+            return [[(msg.offset(), msg.value()) for msg in read_messages(BOOTSTRAP, topic, timeout=timeout)]]
         except KafkaException:
             return None
 
-    low, high = wait_until(watermarks, timeout, f"watermark offsets of {topic}")
-    consumer.assign([TopicPartition(topic, 0, low)])
-    records, deadline = [], time.monotonic() + timeout
-    while (not records or records[-1][0] < high - 1) and high > low and time.monotonic() < deadline:
-        msg = consumer.poll(0.5)
-        if msg is not None and msg.error() is None:
-            records.append((msg.offset(), msg.value()))
-    consumer.close()
-    return records
+    return wait_until(attempt, timeout, f"the records of {topic}")[0]
 
 
 TOOLS = resolved().classpath("tools")

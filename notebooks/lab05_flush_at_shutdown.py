@@ -38,15 +38,13 @@ import json
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import matplotlib.pyplot as plt
-from confluent_kafka import Consumer, TopicPartition
 from tqdm import tqdm  # plain text bars: the rendered labs have no widgets
 
 from kafkalab import Cluster, new_topic
-from kafkalab.lab import Timeline
+from kafkalab.lab import Timeline, read_partition
 
 cluster = Cluster.attach()  # the cluster of `kafkalab up` (or the test run's)
 cluster.wait_healthy(timeout=60)
@@ -130,21 +128,6 @@ script.write_text(CHILD)
 
 
 # %%
-def read_all(topic: str, timeout: float = 15.0) -> list[bytes]:
-    consumer = Consumer({"bootstrap.servers": BOOTSTRAP, "group.id": f"{topic}-reader", "enable.auto.commit": False})
-    tp = TopicPartition(topic, 0)
-    low, high = consumer.get_watermark_offsets(tp, timeout=timeout)
-    consumer.assign([TopicPartition(topic, 0, low)])
-    values, position, deadline = [], low, time.monotonic() + timeout
-    while position < high and time.monotonic() < deadline:
-        msg = consumer.poll(0.5)
-        if msg is not None and msg.error() is None:
-            values.append(msg.value())
-            position = msg.offset() + 1
-    consumer.close()
-    return values
-
-
 def run_child(client: str, ending: str, timeline: Timeline) -> dict:
     lane = f"{client}, {ending}"
     topic = new_topic(BOOTSTRAP, f"lab5-{client}-{ending}", replication_factor=3)
@@ -161,7 +144,7 @@ def run_child(client: str, ending: str, timeline: Timeline) -> dict:
     for e in events:
         timeline.record(lane, e["what"], f"acked {e['acked']}" if "acked" in e else "", at=e["at"])
     said = {e["what"]: e for e in events}
-    values = read_all(topic)
+    values = [msg.value() for msg in read_partition(BOOTSTRAP, topic, timeout=15)]
     timeline.record(lane, "read back", f"{len(values)} records")
     acked = max(e.get("acked", 0) for e in events)
     return {

@@ -6,9 +6,10 @@ It produces, calls poll(0) once, then waits on a threading.Event that only the d
 import os
 import threading
 
-from confluent_kafka import Consumer, Producer, TopicPartition
+from confluent_kafka import Producer
 
 import kafkalab
+from kafkalab.lab import read_partition
 
 BOOTSTRAP_SERVERS = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "localhost:9092")
 
@@ -35,14 +36,6 @@ def send_and_wait_on_event(producer: Producer, topic: str, value: bytes, timeout
 # --8<-- [end:pitfall]
 
 
-def records_in(topic: str) -> int:
-    consumer = Consumer({"bootstrap.servers": BOOTSTRAP_SERVERS, "group.id": "event-wait-check"})
-    try:
-        return consumer.get_watermark_offsets(TopicPartition(topic, 0), timeout=10)[1]
-    finally:
-        consumer.close()
-
-
 def main(topic: str | None = None, timeout: float = 3.0) -> dict:
     topic = topic or kafkalab.new_topic(BOOTSTRAP_SERVERS, "event-wait")
     producer = Producer({"bootstrap.servers": BOOTSTRAP_SERVERS})
@@ -52,7 +45,11 @@ def main(topic: str | None = None, timeout: float = 3.0) -> dict:
     except TimeoutError:
         timed_out = True
     remaining = producer.flush(10)
-    return {"timed_out": timed_out, "remaining": remaining, "records_in_topic": records_in(topic)}
+    return {
+        "timed_out": timed_out,
+        "remaining": remaining,
+        "records_in_topic": len(read_partition(BOOTSTRAP_SERVERS, topic)),
+    }
 
 
 if __name__ == "__main__":

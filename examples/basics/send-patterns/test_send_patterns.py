@@ -6,20 +6,13 @@ Only the synchronous and the callback patterns ever learn about the rejection; f
 import threading
 
 import pytest
-from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
+from confluent_kafka import KafkaError, KafkaException
 from kafka.errors import MessageSizeTooLargeError
 
 import kafkalab
+from kafkalab.lab import read_partition
 
 TOO_BIG = b"x" * 4096  # the topic below accepts record batches up to 1 KiB
-
-
-def records_in(bootstrap: str, topic: str) -> int:
-    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": "send-patterns-check"})
-    try:
-        return consumer.get_watermark_offsets(TopicPartition(topic, 0), timeout=10)[1]
-    finally:
-        consumer.close()
 
 
 @pytest.fixture
@@ -35,7 +28,7 @@ def test_confluent_kafka_patterns_deliver_in_order(example, kafka_topic, kafka_b
     assert result["async_failed"] == []
     assert result["async_remaining"] == 0
     assert result["async_delivered"] == [(0, 6), (0, 7), (0, 8)]
-    assert records_in(kafka_bootstrap, kafka_topic) == 9
+    assert len(read_partition(kafka_bootstrap, kafka_topic)) == 9
 
 
 def test_kafka_python_patterns_deliver_in_order(example, kafka_topic, kafka_bootstrap):
@@ -44,7 +37,7 @@ def test_kafka_python_patterns_deliver_in_order(example, kafka_topic, kafka_boot
     assert result["sync"] == [(0, 3), (0, 4), (0, 5)]
     assert result["async_failed"] == []
     assert result["async_delivered"] == [(0, 6), (0, 7), (0, 8)]
-    assert records_in(kafka_bootstrap, kafka_topic) == 9
+    assert len(read_partition(kafka_bootstrap, kafka_topic)) == 9
 
 
 def test_confluent_kafka_rejection_seen_only_by_sync_and_callback(example, small_topic, kafka_bootstrap):
@@ -61,7 +54,7 @@ def test_confluent_kafka_rejection_seen_only_by_sync_and_callback(example, small
     assert (delivered, remaining) == ([], 0)
     assert [err.code() for err in failed] == [KafkaError.MSG_SIZE_TOO_LARGE]
 
-    assert records_in(kafka_bootstrap, small_topic) == 0
+    assert len(read_partition(kafka_bootstrap, small_topic)) == 0
 
 
 def test_kafka_python_rejection_seen_only_by_sync_and_callback(example, small_topic, kafka_bootstrap):
@@ -80,7 +73,7 @@ def test_kafka_python_rejection_seen_only_by_sync_and_callback(example, small_to
     finally:
         producer.close(timeout=10)
 
-    assert records_in(kafka_bootstrap, small_topic) == 0
+    assert len(read_partition(kafka_bootstrap, small_topic)) == 0
 
 
 def test_event_wait_recipe_times_out_yet_the_record_is_written(example, kafka_topic):

@@ -5,25 +5,18 @@ import threading
 import time
 import uuid
 
-from confluent_kafka import Consumer, Producer, TopicPartition
+from confluent_kafka import Producer
 
 import kafkalab
+from kafkalab.lab import read_partition
 
 BOOTSTRAP_SERVERS = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "localhost:9092")
-
-
-def records_in(topic: str) -> int:
-    consumer = Consumer({"bootstrap.servers": BOOTSTRAP_SERVERS, "group.id": "sync-vs-async-check"})
-    try:
-        return consumer.get_watermark_offsets(TopicPartition(topic, 0), timeout=10)[1]
-    finally:
-        consumer.close()
 
 
 def wait_until_in_log(topic: str, count: int, timeout: float = 15.0) -> int:
     """Watches the partition from another client until `count` records are written."""
     deadline = time.monotonic() + timeout
-    while (written := records_in(topic)) < count and time.monotonic() < deadline:
+    while (written := len(read_partition(BOOTSTRAP_SERVERS, topic))) < count and time.monotonic() < deadline:
         time.sleep(0.2)
     return written
 

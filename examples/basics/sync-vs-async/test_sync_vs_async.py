@@ -2,15 +2,9 @@
 
 import threading
 
-from confluent_kafka import Consumer, KafkaError, TopicPartition
+from confluent_kafka import KafkaError
 
-
-def records_in(bootstrap: str, topic: str) -> int:
-    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": "sync-vs-async-check"})
-    try:
-        return consumer.get_watermark_offsets(TopicPartition(topic, 0), timeout=10)[1]
-    finally:
-        consumer.close()
+from kafkalab.lab import read_partition
 
 
 def test_confluent_kafka_callbacks_wait_for_flush(example, kafka_topic):
@@ -29,7 +23,7 @@ def test_confluent_kafka_unserved_reports_fill_the_queue(example, kafka_topic, k
     assert result["refused"] is True
     assert result["served"] >= 1
     assert result["remaining"] == 0
-    assert records_in(kafka_bootstrap, kafka_topic) == 6
+    assert len(read_partition(kafka_bootstrap, kafka_topic)) == 6
 
 
 def test_confluent_kafka_flush_returns_what_is_still_queued(example):
@@ -43,7 +37,7 @@ def test_confluent_kafka_flush_returns_what_is_still_queued(example):
 def test_confluent_kafka_without_flush_records_are_lost(example, kafka_topic, kafka_bootstrap):
     example("01_confluent_kafka.py").forget_to_flush(kafka_topic, 100)
 
-    assert records_in(kafka_bootstrap, kafka_topic) < 100
+    assert len(read_partition(kafka_bootstrap, kafka_topic)) < 100
 
 
 def test_kafka_python_callback_fires_without_any_call(example, kafka_topic):
@@ -65,4 +59,4 @@ def test_kafka_python_flush_raises_on_timeout(example, kafka_topic):
 def test_kafka_python_close_flushes(example, kafka_topic, kafka_bootstrap):
     example("02_kafka_python.py").close_flushes(kafka_topic, 100)
 
-    assert records_in(kafka_bootstrap, kafka_topic) == 100
+    assert len(read_partition(kafka_bootstrap, kafka_topic)) == 100

@@ -4,9 +4,10 @@ A bounded drain-and-retry loop loses nothing; retrying once after a single poll 
 import os
 import time
 
-from confluent_kafka import Consumer, Producer
+from confluent_kafka import Producer
 
 from kafkalab import new_topic
+from kafkalab.lab import read_topic
 
 BOOTSTRAP_SERVERS = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "localhost:9092")
 QUEUE_LIMIT = 50  # queue.buffering.max.messages, tiny on purpose so the queue fills up
@@ -65,23 +66,6 @@ def demonstrate_retry_once() -> BufferError | None:
     return error
 
 
-def read_back(topic: str, expected: int, timeout: float = 30.0) -> list[bytes]:
-    consumer = Consumer(
-        {"bootstrap.servers": BOOTSTRAP_SERVERS, "group.id": f"{topic}-reader", "auto.offset.reset": "earliest"}
-    )
-    consumer.subscribe([topic])
-    values: list[bytes] = []
-    deadline = time.monotonic() + timeout
-    try:
-        while len(values) < expected and time.monotonic() < deadline:
-            for msg in consumer.consume(500, timeout=1.0):
-                if msg.error() is None:
-                    values.append(msg.value())
-    finally:
-        consumer.close()
-    return values
-
-
 def main(records: int = RECORDS) -> dict:
     topic = new_topic(BOOTSTRAP_SERVERS, "queue-full")
     # --8<-- [start:producer]
@@ -101,7 +85,7 @@ def main(records: int = RECORDS) -> dict:
         "queue_full": queue_full,
         "remaining": remaining,
         "reports": reports,
-        "read_back": read_back(topic, records),
+        "read_back": [msg.value() for msg in read_topic(BOOTSTRAP_SERVERS, topic)],
     }
 
 

@@ -3,13 +3,13 @@ memory, so the application bounds its own backlog of unacknowledged records."""
 
 import contextlib
 import os
-import time
 from collections import deque
 
-from kafka import KafkaConsumer, KafkaProducer
+from kafka import KafkaProducer
 from kafka.errors import KafkaError
 
 from kafkalab import new_topic
+from kafkalab.lab import read_topic
 
 BOOTSTRAP_SERVERS = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "localhost:9092")
 MAX_PENDING = 50
@@ -44,24 +44,6 @@ def send_bounded(producer: KafkaProducer, pending: deque, topic: str, value: byt
 # --8<-- [end:bounded-send]
 
 
-def read_back(topic: str, expected: int, timeout: float = 30.0) -> list[bytes]:
-    consumer = KafkaConsumer(
-        topic,
-        bootstrap_servers=BOOTSTRAP_SERVERS.split(","),
-        auto_offset_reset="earliest",
-        enable_auto_commit=False,
-    )
-    values: list[bytes] = []
-    deadline = time.monotonic() + timeout
-    try:
-        while len(values) < expected and time.monotonic() < deadline:
-            for records in consumer.poll(timeout_ms=1000).values():
-                values.extend(r.value for r in records)
-    finally:
-        consumer.close()
-    return values
-
-
 def main(records: int = RECORDS) -> dict:
     topic = new_topic(BOOTSTRAP_SERVERS, "bounded-backlog")
     # --8<-- [start:producer]
@@ -84,7 +66,7 @@ def main(records: int = RECORDS) -> dict:
         "max_pending": max_seen,
         "delivered": delivered,
         "failed": failed,
-        "read_back": read_back(topic, records),
+        "read_back": [msg.value() for msg in read_topic(BOOTSTRAP_SERVERS, topic)],
     }
 
 

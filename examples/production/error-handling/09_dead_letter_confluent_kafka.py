@@ -2,11 +2,11 @@
 the DLT, unchanged, with the error and its origin in headers."""
 
 import os
-import time
 
-from confluent_kafka import Consumer, Producer
+from confluent_kafka import Producer
 
 from kafkalab import new_topic
+from kafkalab.lab import read_topic
 
 BOOTSTRAP_SERVERS = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "localhost:9092")
 TOPIC_LIMIT = 2000  # the main topic's max.message.bytes
@@ -48,21 +48,8 @@ class DeadLetterRouter:
 # --8<-- [end:dead-letter]
 
 
-def read_back(topic: str, expected: int, timeout: float = 30.0) -> list:
-    consumer = Consumer(
-        {"bootstrap.servers": BOOTSTRAP_SERVERS, "group.id": f"{topic}-reader", "auto.offset.reset": "earliest"}
-    )
-    consumer.subscribe([topic])
-    records = []
-    deadline = time.monotonic() + timeout
-    try:
-        while len(records) < expected and time.monotonic() < deadline:
-            for msg in consumer.consume(100, timeout=1.0):
-                if msg.error() is None:
-                    records.append((msg.key(), msg.value(), msg.headers() or []))
-    finally:
-        consumer.close()
-    return records
+def read_back(topic: str) -> list:
+    return [(msg.key(), msg.value(), msg.headers() or []) for msg in read_topic(BOOTSTRAP_SERVERS, topic)]
 
 
 def main() -> dict:
@@ -81,8 +68,8 @@ def main() -> dict:
         "delivered": router.delivered,
         "dead_lettered": router.dead_lettered,
         "lost": router.lost,
-        "topic": read_back(topic, len(router.delivered)),
-        "dead_letter_topic": read_back(dead_letter_topic, len(router.dead_lettered)),
+        "topic": read_back(topic),
+        "dead_letter_topic": read_back(dead_letter_topic),
     }
 
 

@@ -4,10 +4,11 @@ from the futures) and routes them to the DLT itself, never from a callback on th
 import os
 import time
 
-from kafka import KafkaConsumer, KafkaProducer
+from kafka import KafkaProducer
 from kafka.errors import KafkaError
 
 from kafkalab import new_topic
+from kafkalab.lab import read_topic
 
 BOOTSTRAP_SERVERS = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "localhost:9092")
 TOPIC_LIMIT = 2000  # the main topic's max.message.bytes
@@ -77,17 +78,8 @@ def send_from_callback(max_block_ms: int = 3000) -> list:
     return outcomes
 
 
-def read_back(topic: str, expected: int, timeout: float = 30.0) -> list:
-    consumer = KafkaConsumer(topic, bootstrap_servers=BOOTSTRAP_SERVERS.split(","), auto_offset_reset="earliest")
-    records = []
-    deadline = time.monotonic() + timeout
-    try:
-        while len(records) < expected and time.monotonic() < deadline:
-            for batch in consumer.poll(timeout_ms=1000).values():
-                records.extend((r.key, r.value, r.headers) for r in batch)
-    finally:
-        consumer.close()
-    return records
+def read_back(topic: str) -> list:
+    return [(msg.key(), msg.value(), msg.headers() or []) for msg in read_topic(BOOTSTRAP_SERVERS, topic)]
 
 
 def main() -> dict:
@@ -109,8 +101,8 @@ def main() -> dict:
         "values": values,
         "delivered": router.delivered,
         "dead_lettered": dead_lettered,
-        "topic": read_back(topic, len(router.delivered)),
-        "dead_letter_topic": read_back(dead_letter_topic, len(dead_lettered)),
+        "topic": read_back(topic),
+        "dead_letter_topic": read_back(dead_letter_topic),
     }
 
 

@@ -3,56 +3,13 @@
 import json
 import os
 import time
-import uuid
-from datetime import UTC, datetime, timedelta
 
 from confluent_kafka import Consumer, Producer
+from envelope import build_envelope, to_record  # envelope.py, next to this file
 
 from kafkalab import new_topic
 
 BOOTSTRAP_SERVERS = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "localhost:9092")
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-# The envelope functions, exactly as the page shows them inline (the test checks that they agree).
-def build_envelope(
-    event_type: str,
-    entity_id: str,
-    data: dict,
-    *,
-    source: str,
-    event_id: str | None = None,
-    occurred_at: datetime | None = None,
-) -> dict:
-    occurred_at = occurred_at or datetime.now(UTC)
-    if occurred_at.tzinfo is None:
-        raise ValueError("occurred_at must be timezone-aware")
-    return {
-        "event_id": event_id or str(uuid.uuid4()),
-        "event_type": event_type,
-        "entity_id": entity_id,
-        "occurred_at": occurred_at.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
-        "source": source,
-        "data": data,
-    }
-
-
-def serialize(envelope: dict) -> bytes:
-    return json.dumps(envelope, sort_keys=True, separators=(",", ":")).encode()
-
-
-def to_record(envelope: dict) -> dict:
-    occurred_at = datetime.fromisoformat(envelope["occurred_at"])
-    return {
-        "key": envelope["entity_id"].encode(),
-        "value": serialize(envelope),
-        "headers": [
-            ("event_id", envelope["event_id"].encode()),
-            ("event_type", envelope["event_type"].encode()),
-            ("source", envelope["source"].encode()),
-        ],
-        "timestamp_ms": (occurred_at - EPOCH) // timedelta(milliseconds=1),
-    }
 
 
 # --8<-- [start:dedupe]

@@ -1,11 +1,11 @@
 """The three tuning profiles as librdkafka configuration, each producing a few thousand records."""
 
 import os
-import time
 
-from confluent_kafka import Consumer, Producer
+from confluent_kafka import Producer
 
 from kafkalab import new_topic
+from kafkalab.lab import read_topic, wait_until
 
 BOOTSTRAP_SERVERS = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "localhost:9092")
 RECORDS = 3000
@@ -56,19 +56,9 @@ def buffer_memory_is_rejected() -> Exception | None:
     return None
 
 
-def count_records(topic: str, expected: int, timeout: float = 30.0) -> int:
-    consumer = Consumer(
-        {"bootstrap.servers": BOOTSTRAP_SERVERS, "group.id": f"{topic}-reader", "auto.offset.reset": "earliest"}
-    )
-    consumer.subscribe([topic])
-    seen = 0
-    deadline = time.monotonic() + timeout
-    try:
-        while seen < expected and time.monotonic() < deadline:
-            seen += sum(1 for m in consumer.consume(1000, timeout=1.0) if m.error() is None)
-    finally:
-        consumer.close()
-    return seen
+def count_records(topic: str, expected: int) -> int:
+    # acks=1 answers before the followers have the records: a consumer sees them a moment later
+    return wait_until(lambda: (n := len(read_topic(BOOTSTRAP_SERVERS, topic))) >= expected and n, 30, "all records")
 
 
 def main(profile: str = "max-reliability", records: int = RECORDS) -> dict:

@@ -30,7 +30,10 @@ down: install
 
 # Executes the labs against the running lab cluster; the site renders their outputs.
 labs: up
-	KAFKA_BOOTSTRAP_SERVERS=$$($(BIN)/kafkalab bootstrap) $(BIN)/pytest -q -p no:cacheprovider tests/labs
+	@stale=$$(for nb in notebooks/lab*.py; do lab=$$(basename $$nb .py); \
+		[ docs/labs/$$lab.ipynb -nt $$nb ] || printf '%s or ' $$lab; done); \
+	if [ -z "$$stale" ]; then echo "labs: the executed notebooks are up to date"; else \
+		KAFKA_BOOTSTRAP_SERVERS=$$($(BIN)/kafkalab bootstrap) $(BIN)/pytest -q -p no:cacheprovider tests/labs -k "$${stale% or }"; fi
 
 serve: labs vendor
 	@echo "Lab cluster: export KAFKA_BOOTSTRAP_SERVERS=$$($(BIN)/kafkalab bootstrap)  (stop it with: make down)"

@@ -60,7 +60,9 @@ class Admin:
 
     def partition(self, topic: str, partition: int = 0) -> PartitionState:
         t = self.metadata(topic).topics.get(topic)
-        if t is None or t.error is not None or partition not in t.partitions:
+        # A topic-level error such as LEADER_NOT_AVAILABLE comes with its partitions listed: a
+        # leaderless partition is a state to report (leader None), not a missing partition.
+        if t is None or partition not in t.partitions:
             raise ClusterStateError(f"no partition {topic}-{partition}: {t.error if t else 'no such topic'}")
         p = t.partitions[partition]
         return PartitionState(p.leader if p.leader >= 0 else None, list(p.replicas), list(p.isrs))

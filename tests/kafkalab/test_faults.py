@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from kafkalab import Cluster
+from kafkalab.lab import wait_until
 
 pytestmark = pytest.mark.faults
 
@@ -20,16 +21,6 @@ def cluster(kafka_cluster):
     kafka_cluster.wait_healthy(timeout=90)
 
 
-def _wait_for(predicate, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"not within {timeout}s: {what}")
-
-
 def test_killed_leader_is_replaced_from_the_isr_and_rejoins_after_restart(cluster, kafka_topic):
     before = cluster.partition(kafka_topic)
     assert before.leader is not None and sorted(before.isr) == sorted(before.replicas)
@@ -37,7 +28,7 @@ def test_killed_leader_is_replaced_from_the_isr_and_rejoins_after_restart(cluste
 
     started = time.monotonic()
     cluster.kill(old)
-    new = _wait_for(
+    new = wait_until(
         lambda: (cluster.leader(kafka_topic) or old) != old and cluster.leader(kafka_topic), 15, "new leader"
     )
     failover = time.monotonic() - started
@@ -48,7 +39,7 @@ def test_killed_leader_is_replaced_from_the_isr_and_rejoins_after_restart(cluste
     assert cluster.node(old).state() == "dead"
 
     cluster.start(old)
-    _wait_for(lambda: old in cluster.isr(kafka_topic), 30, f"node {old} back in the ISR")
+    wait_until(lambda: old in cluster.isr(kafka_topic), 30, f"node {old} back in the ISR")
 
 
 def test_pause_and_resume_show_in_status(cluster):
@@ -64,7 +55,7 @@ def test_pause_and_resume_show_in_status(cluster):
 def test_paused_broker_drops_out_of_the_isr_and_wait_healthy_restores_it(cluster, kafka_topic):
     follower = next(r for r in cluster.partition(kafka_topic).replicas if r != cluster.leader(kafka_topic))
     cluster.pause(follower)
-    _wait_for(lambda: follower not in cluster.isr(kafka_topic), 20, "paused follower leaves the ISR")
+    wait_until(lambda: follower not in cluster.isr(kafka_topic), 20, "paused follower leaves the ISR")
     cluster.wait_healthy(timeout=60)
     assert cluster.node(follower).state() == "running"
     assert follower in cluster.isr(kafka_topic)

@@ -174,9 +174,11 @@ class FrameProxy:
             for frame in split_frames(buffer):
                 correlation_id = response_correlation_id(frame)
                 if correlation_id in doomed:
+                    # Both events are recorded before the reset: the client reacts to the reset at
+                    # once, and whoever it tells must already find the whole story in the log.
                     self._event("response-dropped", correlation_id)
-                    self._close(client, broker)
                     self._event("connection-reset", correlation_id)
+                    self._close(client, broker)
                     return
                 if not _send(client, frame):
                     break

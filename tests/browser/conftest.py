@@ -186,7 +186,9 @@ def _open_context(browser: Browser, *, viewport=DESKTOP, color_scheme="light") -
             traffic.failed.append(f"{response.status} {response.url}")
 
     def on_failed(request: Request):
-        if _is_local(request.url):
+        # ERR_ABORTED is the browser cancelling a request because the page navigated away (a late
+        # favicon fetch, say); a missing or broken file still shows up as a 4xx/5xx response above.
+        if _is_local(request.url) and request.failure != "net::ERR_ABORTED":
             traffic.failed.append(f"{request.failure} {request.url}")
 
     context.on("request", on_request)

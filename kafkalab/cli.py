@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
+import time
 from collections.abc import Sequence
 
 from . import runtime
 from .cluster import Cluster
 from .errors import ClusterStateError, KafkalabError
+from .proxy import ProxyEvent
 from .topology import DEFAULT_PORT_BASE
 
 
@@ -56,6 +59,19 @@ def _parser() -> argparse.ArgumentParser:
         q.add_argument("partition", type=int, nargs="?", default=0)
     heal = sub.add_parser("wait-healthy", help="resume, restart, and wait until every ISR is full")
     heal.add_argument("--timeout", type=float, default=60.0)
+    proxy = sub.add_parser(
+        "proxy", help="put a Kafka-aware proxy in front of every broker, print what it sees, drop Produce responses"
+    )
+    proxy.add_argument(
+        "--drop",
+        metavar="NODE[:COUNT]",
+        type=_drop_rule,
+        action="append",
+        default=[],
+        help="swallow the responses to the next COUNT (default 1) acks>0 Produce requests broker NODE receives, "
+        "resetting the connection each time (repeatable)",
+    )
+    proxy.add_argument("--seconds", type=_positive, default=600, help="how long to run (Ctrl-C stops it sooner)")
     check = sub.add_parser(
         "check", help="produce keyed records while leaders crash and pause, read back, report lost/dup/reordered"
     )
@@ -71,6 +87,11 @@ def _positive(raw: str) -> int:
     if value == 0:
         raise argparse.ArgumentTypeError("must be at least 1")
     return value
+
+
+def _drop_rule(raw: str) -> tuple[int, int]:
+    node, _, count = raw.partition(":")
+    return _non_negative(node), _positive(count) if count else 1
 
 
 def _non_negative(raw: str) -> int:
@@ -131,7 +152,35 @@ def _run(args: argparse.Namespace) -> int:
             print("kafkalab: healthy")
         elif cmd == "check":
             return _check(cluster, args)
+        elif cmd == "proxy":
+            _proxy(cluster, args)
     return 0
+
+
+def _proxy(cluster: Cluster, args: argparse.Namespace) -> None:
+    """Run the lab proxy in the foreground; clients must bootstrap from the address it prints."""
+    brokers = {n.spec.node_id for n in cluster.brokers}
+    for node, _ in args.drop:
+        if node not in brokers:
+            raise ClusterStateError(f"--drop {node}: not a broker of this cluster (brokers: {sorted(brokers)})")
+    if not cluster.is_up():
+        raise ClusterStateError(f"the cluster in {cluster.state_dir} is not running: `kafkalab up`")
+
+    def show(event: ProxyEvent) -> None:
+        print(f"kafkalab proxy: port {event.port}: {event.what} (correlation id {event.correlation_id})", flush=True)
+
+    try:
+        proxies = cluster.proxies(on_event=show)
+    except OSError as e:
+        raise ClusterStateError(str(e)) from None
+    with proxies:
+        for node, count in args.drop:
+            proxies.drop_produce_responses(node, count)
+            print(f"kafkalab proxy: will swallow the next {count} Produce response(s) from broker {node}")
+        print(f"kafkalab proxy: bootstrap servers {proxies.bootstrap_servers} for {args.seconds}s", flush=True)
+        with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is the normal way to stop it early
+            time.sleep(args.seconds)
+    print("kafkalab proxy: stopped")
 
 
 def _check(cluster: Cluster, args: argparse.Namespace) -> int:

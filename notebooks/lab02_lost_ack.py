@@ -288,6 +288,10 @@ for run in runs:
 # an application that sends the same payment twice (or restarts and resends) still writes it twice.
 # That is the job of transactions (a `transactional.id` keeps the identity across restarts) or of
 # a consumer that deduplicates by a key.
+#
+# To try it by hand, `kafkalab proxy --drop 2` runs the same proxy from a shell: it prints the
+# bootstrap servers to give your producer and every Produce it forwards, then swallows the next
+# response from broker 2 (pick the leader that `kafkalab leader TOPIC` names). Ctrl-C stops it.
 
 # %%
 by_run = {(r["client"], r["idempotent"]): r for r in runs}

@@ -1,8 +1,12 @@
 """The Kafka-aware proxy: frame parsing on frames recorded from both Python clients, the drop rule
-against a fake broker, and the lost acknowledgement on the real cluster."""
+against a fake broker, and the lost acknowledgement on the real cluster, from Python and from the CLI."""
 
+import queue
+import signal
 import socket
 import struct
+import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -11,6 +15,7 @@ from pathlib import Path
 import pytest
 from confluent_kafka import Consumer, Producer
 
+from kafkalab import cli
 from kafkalab.proxy import PRODUCE, FrameProxy, parse_request, response_correlation_id, split_frames
 
 FRAMES = Path(__file__).parent / "frames"  # recorded through the proxy from confluent-kafka (v10), kafka-python (v9)
@@ -172,3 +177,50 @@ def test_lost_acknowledgement_on_the_real_cluster(kafka_cluster, idempotent, cop
     assert reports == [None], "the retry succeeds, so the application sees one success"
     assert whats.count("response-dropped") == 1
     assert _read_all(kafka_cluster.bootstrap_servers, topic, copies) == [b"payment-1"] * copies
+
+
+def _lines_until(proc: subprocess.Popen, lines: queue.Queue, wanted: str, timeout: float) -> list[str]:
+    """The process's output lines up to and including the first that contains `wanted`."""
+    seen, deadline = [], time.monotonic() + timeout
+    while not seen or wanted not in seen[-1]:
+        try:
+            seen.append(lines.get(timeout=max(0.0, deadline - time.monotonic())))
+        except queue.Empty:
+            raise AssertionError(f"no {wanted!r} within {timeout}s; output: {seen}") from None
+    return seen
+
+
+@pytest.mark.timeout(90)
+def test_cli_proxy_drops_a_response_and_stops_on_ctrl_c(kafka_cluster):
+    topic = f"cli-proxy-{uuid.uuid4().hex[:8]}"
+    kafka_cluster.create_topic(topic)
+    leader = kafka_cluster.leader(topic)
+    argv = ["--state-dir", str(kafka_cluster.state_dir), "proxy", "--drop", f"{leader}:1", "--seconds", "60"]
+    proc = subprocess.Popen([sys.executable, "-m", "kafkalab.cli", *argv], stdout=subprocess.PIPE, text=True)
+    lines: queue.Queue = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(line.rstrip()) for line in proc.stdout], daemon=True).start()
+    try:
+        started = _lines_until(proc, lines, "bootstrap servers", 20)
+        bootstrap = started[-1].split("bootstrap servers ")[1].split()[0]
+        producer = Producer({"bootstrap.servers": bootstrap, "acks": "all", "enable.idempotence": False})
+        producer.produce(topic, b"payment-1")
+        assert producer.flush(30) == 0
+        seen = _lines_until(proc, lines, "connection-reset", 10)
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(10) == 0, "Ctrl-C is the normal way to stop the proxy"
+        seen += _lines_until(proc, lines, "stopped", 5)
+    finally:
+        proc.kill()
+        proc.wait(10)
+    assert any(f"next 1 Produce response(s) from broker {leader}" in line for line in started)
+    assert any("response-dropped" in line for line in seen), seen
+    assert _read_all(kafka_cluster.bootstrap_servers, topic, 2) == [b"payment-1"] * 2, "the retry wrote a copy"
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [(["--drop", "0"], "not a broker of this cluster"), (["--drop", "9:2"], "not a broker of this cluster")],
+)
+def test_cli_proxy_refuses_a_node_that_is_not_a_broker(kafka_cluster, capsys, argv, message):
+    assert cli.main(["--state-dir", str(kafka_cluster.state_dir), "proxy", *argv, "--seconds", "1"]) == 1
+    assert message in capsys.readouterr().err

@@ -9,18 +9,21 @@ Two fault kinds, one at a time, each on the current leader of a random partition
 
 from __future__ import annotations
 
+import logging
 import random
 import threading
 import time
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from confluent_kafka import Producer
+from confluent_kafka import Message, Producer
 
 from .admin import new_topic
 from .checker import Record, Report, check
 from .cluster import Cluster
 from .lab import Timeline, read_topic
+from .logdump import Batch, stored_batches
 
 
 @dataclass(frozen=True)
@@ -66,6 +69,26 @@ class SoakResult:
     faults: list[str]
     seconds: float
     timeline: Timeline
+    copies: dict[Record, list[Batch]] = field(default_factory=dict)  # each duplicated record: its copies' batches
+    client_log: list[str] = field(default_factory=list)  # what librdkafka logged during the run
+
+    @property
+    def epoch_bump_duplicates(self) -> list[Record]:
+        """Duplicates the broker could not have caught: each copy written by the same producer under
+        a different producer epoch, whose sequence numbers start again (see the idempotence page)."""
+        return [r for r, batches in self.copies.items() if _across_epochs(batches)]
+
+    @property
+    def unexplained_duplicates(self) -> list[Record]:
+        """Duplicates within one producer epoch: what idempotence promises never to write."""
+        explained = set(self.epoch_bump_duplicates)
+        return [r for r in self.report.duplicated if r not in explained]
+
+
+def _across_epochs(batches: list[Batch]) -> bool:
+    epochs = [b.producer_epoch for b in batches]
+    one_producer = len({b.producer_id for b in batches}) == 1 and batches[0].producer_id >= 0
+    return one_producer and len(set(epochs)) == len(epochs)
 
 
 def run(
@@ -87,7 +110,15 @@ def run(
     started = time.monotonic()
     topic = new_topic(cluster.bootstrap_servers, f"soak-{profile.name}", partitions, 3, profile.topic)
     acked: list[Record] = []
-    producer = Producer({"bootstrap.servers": cluster.bootstrap_servers, **profile.producer})
+    client_log: list[str] = []
+    producer = Producer(
+        {
+            "bootstrap.servers": cluster.bootstrap_servers,
+            "logger": _collector(client_log),
+            "debug": "eos",  # librdkafka says why it bumps its producer epoch only at debug level
+            **profile.producer,
+        }
+    )
 
     def on_delivery(err, msg):
         if err is None:
@@ -126,10 +157,40 @@ def run(
         stop.set()
         injector.join(timeout=120)
         cluster.wait_healthy(timeout=120)
-    consumed = read_back(cluster, topic, profile.consumer)
-    timeline.record("consumer", "read back", f"{len(consumed)} records")
-    report = check(acked, consumed)
-    return SoakResult(profile.name, topic, report, injected, time.monotonic() - started, timeline)
+    messages = read_back(cluster, topic, profile.consumer)
+    timeline.record("consumer", "read back", f"{len(messages)} records")
+    report = check(acked, [_parse(m.value()) for m in messages])
+    copies = _copies(cluster, topic, set(report.duplicated), messages) if report.duplicated else {}
+    seconds = time.monotonic() - started
+    return SoakResult(profile.name, topic, report, injected, seconds, timeline, copies, client_log)
+
+
+class _Lines(logging.Handler):
+    def __init__(self, lines: list[str]) -> None:
+        super().__init__()
+        self.lines = lines
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(record.getMessage())
+
+
+def _collector(lines: list[str]) -> logging.Logger:
+    """A logger for the producer's `logger` setting that keeps librdkafka's lines (off stderr)."""
+    logger = logging.Logger("librdkafka")  # not registered globally: one per run
+    logger.addHandler(_Lines(lines))
+    return logger
+
+
+def _copies(
+    cluster: Cluster, topic: str, duplicated: set[Record], messages: list[Message]
+) -> dict[Record, list[Batch]]:
+    """For each duplicated record, the stored batch (producer id, epoch, sequence) of every copy."""
+    where: dict[Record, list[tuple[int, int]]] = defaultdict(list)
+    for m in messages:
+        if (record := _parse(m.value())) in duplicated:
+            where[record].append((m.partition(), m.offset()))
+    batches = {p: stored_batches(cluster, topic, p) for p in {p for spots in where.values() for p, _ in spots}}
+    return {r: [next(b for b in batches[p] if b.holds(o)) for p, o in spots] for r, spots in where.items()}
 
 
 def _produce(producer: Producer, topic: str, key: bytes, value: bytes, on_delivery) -> None:
@@ -175,9 +236,9 @@ def _inject(cluster, topic, partitions, faults, every, rng, timeline, injected, 
         cluster.wait_healthy(timeout=90, restore=False)
 
 
-def read_back(cluster: Cluster, topic: str, config: dict[str, object]) -> list[Record]:
+def read_back(cluster: Cluster, topic: str, config: dict[str, object]) -> list[Message]:
     """Every record of the topic, partition by partition, in offset order."""
-    return [_parse(m.value()) for m in read_topic(cluster.bootstrap_servers, topic, timeout=60, config=config)]
+    return read_topic(cluster.bootstrap_servers, topic, timeout=60, config=config)
 
 
 def _parse(value: bytes) -> Record:

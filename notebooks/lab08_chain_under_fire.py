@@ -23,7 +23,9 @@
 #
 # Afterwards the cluster is healed, every record is read back, and a checker compares what the
 # producer was told with what a consumer reads: **lost** (acknowledged, never read),
-# **duplicated** (read twice) and **reordered** (a key's records out of order).
+# **duplicated** (read twice) and **reordered** (a key's records out of order). For a duplicate,
+# the lab also reads the partition's log files (Kafka's `DumpLogSegments`) to show which producer
+# id, producer epoch and sequence number each copy was written with.
 #
 # The faults are drawn from a seeded random generator, so both runs get the same sequence of kinds
 # and partitions (the broker hit is whichever leads that partition at the time). Seed 1 gives three
@@ -105,11 +107,28 @@ def show(result: soak.SoakResult) -> None:
         print(f"  partition {p} after: leader {state.leader}, ISR {state.isr}")
 
 
+def show_duplicates(result: soak.SoakResult) -> None:
+    """Each duplicated record's copies as stored, and what librdkafka said about its producer epoch."""
+    if not result.copies:
+        print(f"{result.profile}: no record was written twice")
+        return
+    for record, batches in result.copies.items():
+        print(f"{result.profile}: {record} is stored {len(batches)} times:")
+        for b in batches:
+            print(
+                f"   offset {b.base_offset}-{b.last_offset}: producer id {b.producer_id}, "
+                f"epoch {b.producer_epoch}, base sequence {b.base_sequence}"
+            )
+    bumps = [line for line in result.client_log if "epoch bump" in line or "bumped epoch" in line]
+    print("librdkafka (debug=eos) about its epoch:", *(bumps or ["nothing"]), sep="\n   ")
+
+
 try:
     strong = soak_run(soak.STRONG)
 finally:
     cluster.wait_healthy(timeout=120)
 show(strong)
+show_duplicates(strong)
 
 # %% [markdown]
 # ## The weak chain
@@ -139,8 +158,31 @@ print(strong.timeline.text())
 print(weak.timeline.text())
 
 # %% [markdown]
-# Under the same faults, the strong chain lost, duplicated and reordered nothing: every one of the
-# 20,000 acknowledged records was read back once, in order per key. The weak chain lost
+# Under the same faults, the strong chain lost and reordered nothing: every one of the 20,000
+# acknowledged records was read back, in order per key. Usually each one exactly once, but not
+# always. In 1 of 20 runs of this lab in a row (and 0 of 6 before), the strong chain wrote a batch
+# twice: two records at offsets 488-489 of one partition, again at 490-491. `DumpLogSegments`
+# showed the same producer id with **epoch 0, sequence 488** for the first copy and **epoch 1,
+# sequence 0** for the second. librdkafka (2.16) had *bumped its producer epoch* in the middle of a
+# leader change. Its code does that on a few errors (a sequence error on a batch queued behind
+# another, an unknown producer id, records timing out in its queue): it lets the requests in flight
+# finish, increments the epoch, and numbers every batch still waiting for an acknowledgement from 0
+# again. One of those batches had in fact been written by the old leader; its acknowledgement
+# never arrived, so it was sent again under the new epoch, and to the broker a new epoch starts a
+# fresh sequence: nothing to recognise the copy by. This is librdkafka's open issue
+# [#4953](https://github.com/confluentinc/librdkafka/issues/4953) (a fix is proposed in PR #4972).
+# The cell above shows, for this run, either
+# "no record was written twice" or each copy with its epoch and librdkafka's own "epoch bump"
+# log line (visible only with `debug=eos`).
+#
+# So idempotence removes the duplicates of ordinary retries, not all of them. Where a duplicate
+# is not acceptable, use [transactions](../../guarantees/transactions/) (in a transactional
+# producer librdkafka turns those errors into a failed transaction instead, which the application
+# aborts, and a `read_committed` consumer never sees aborted records: lab 7) or deduplicate in the
+# consumer by an event id. The lab's check accepts a duplicate only of that kind (each copy under
+# a different epoch of the same producer); a duplicate within one epoch would fail it.
+#
+# The weak chain lost
 # acknowledged records: with `acks=1` the leader acknowledged records its followers had not
 # copied yet, and a crash in that moment handed leadership to a follower without them (lab 1,
 # many times over). Without idempotence, the retries that follow a leader change can also write a
@@ -150,8 +192,8 @@ print(weak.timeline.text())
 for r in (strong, weak):
     assert len(r.faults) == FAULTS, r.faults
 assert strong.report.acknowledged == RECORDS, "every record was acknowledged in the end"
-assert strong.report.ok, strong.report.summary()
-assert (len(strong.report.lost), len(strong.report.duplicated), len(strong.report.reordered)) == (0, 0, 0)
-assert strong.report.consumed == RECORDS
+assert (len(strong.report.lost), len(strong.report.reordered)) == (0, 0), strong.report.summary()
+assert strong.unexplained_duplicates == [], "a duplicate within one producer epoch: idempotence failed"
+assert strong.report.consumed == RECORDS + sum(len(c) - 1 for c in strong.copies.values())
 assert len(weak.report.lost) > 0, "the weak chain loses acknowledged records: the check can fail"
 print(f"strong {strong.seconds:.0f} s + weak {weak.seconds:.0f} s = {strong.seconds + weak.seconds:.0f} s")

@@ -5,6 +5,7 @@ import pytest
 from kafkalab import cli, soak
 from kafkalab.checker import Report
 from kafkalab.lab import Timeline
+from kafkalab.logdump import Batch
 
 
 @pytest.mark.faults
@@ -55,3 +56,21 @@ def test_bad_arguments_are_refused(bad, capsys):
     with pytest.raises(SystemExit) as exit_info:
         cli.main(["check", *bad])
     assert exit_info.value.code == 2
+
+
+@pytest.mark.parametrize(
+    ("epochs", "status", "shown"),
+    [((0, 1), 0, "written twice across a producer epoch bump"), ((0, 0), 1, "ANOMALIES")],
+)
+def test_a_duplicate_fails_unless_an_epoch_bump_wrote_it(monkeypatch, capsys, tmp_path, epochs, status, shown):
+    copies = {("k1", 3): [Batch(10 + i, 10 + i, 0, 7, epoch, 1) for i, epoch in enumerate(epochs)]}
+
+    def run(cluster, profile, records, faults, seed):
+        report = Report(acknowledged=records, consumed=records + 1, duplicated=[("k1", 3)])
+        return soak.SoakResult(profile.name, "t", report, [], 0.0, Timeline(), copies)
+
+    monkeypatch.setattr(soak, "run", run)
+    monkeypatch.setattr(cli.Cluster, "attach", classmethod(lambda cls, state_dir=None, log=print: None))
+    argv = ["--state-dir", str(tmp_path), "check", "--records", "10", "--faults", "0", "--profile", "strong"]
+    assert cli.main(argv) == status
+    assert shown in capsys.readouterr().out

@@ -160,20 +160,22 @@ print(weak.timeline.text())
 # %% [markdown]
 # Under the same faults, the strong chain lost and reordered nothing: every one of the 20,000
 # acknowledged records was read back, in order per key. Usually each one exactly once, but not
-# always. In 1 of 20 runs of this lab in a row (and 0 of 6 before), the strong chain wrote a batch
-# twice: two records at offsets 488-489 of one partition, again at 490-491. `DumpLogSegments`
-# showed the same producer id with **epoch 0, sequence 488** for the first copy and **epoch 1,
-# sequence 0** for the second. librdkafka (2.16) had *bumped its producer epoch* in the middle of a
-# leader change. Its code does that on a few errors (a sequence error on a batch queued behind
-# another, an unknown producer id, records timing out in its queue): it lets the requests in flight
-# finish, increments the epoch, and numbers every batch still waiting for an acknowledgement from 0
-# again. One of those batches had in fact been written by the old leader; its acknowledgement
-# never arrived, so it was sent again under the new epoch, and to the broker a new epoch starts a
-# fresh sequence: nothing to recognise the copy by. This is librdkafka's open issue
+# always. In 2 of the first 10 runs of this lab on the project's machine, the strong chain stored a
+# batch twice, both times during the first fault (a leader paused past its session timeout and
+# replaced): once two records at offsets 488-489 of one partition and again at 490-491, once one
+# record at 475 and again at 476. `DumpLogSegments` showed the same producer id with **epoch 0,
+# sequence 488** for the first copy and **epoch 1, sequence 0** for the second (475 and 0 in the
+# other run). librdkafka (2.16) had *bumped its producer epoch* in the middle of a leader change.
+# Its code does that on a few errors (a sequence error on a batch queued behind another, an unknown
+# producer id, records timing out in its queue): it lets the requests in flight finish, increments
+# the epoch, and numbers every batch still waiting for an acknowledgement from 0 again. One of
+# those batches had in fact been written by the old leader; its acknowledgement never arrived, so
+# it was sent again under the new epoch, and to the broker a new epoch starts a fresh sequence:
+# nothing to recognise the copy by. This is librdkafka's open issue
 # [#4953](https://github.com/confluentinc/librdkafka/issues/4953) (a fix is proposed in PR #4972).
-# The cell above shows, for this run, either
-# "no record was written twice" or each copy with its epoch and librdkafka's own "epoch bump"
-# log line (visible only with `debug=eos`).
+# The output under the strong run above shows, for this run, either "no record was written twice"
+# or each copy with its epoch and librdkafka's own "epoch bump" log line (visible only with
+# `debug=eos`).
 #
 # So idempotence removes the duplicates of ordinary retries, not all of them. Where a duplicate
 # is not acceptable, use [transactions](../../guarantees/transactions/) (in a transactional

@@ -37,18 +37,15 @@
 # %%
 import logging
 import re
-import subprocess
 import time
-from pathlib import Path
 
 import matplotlib.pyplot as plt
 from confluent_kafka import KafkaError, KafkaException, Producer
 from kafka import KafkaProducer
 from tqdm import tqdm  # plain text bars: the rendered labs have no widgets
 
-from kafkalab import Cluster, new_topic
+from kafkalab import Cluster, logdump, new_topic
 from kafkalab.lab import Timeline, read_partition
-from kafkalab.runtime import java_executable, resolved
 
 cluster = Cluster.attach()  # the cluster of `kafkalab up` (or the test run's)
 cluster.wait_healthy(timeout=60)
@@ -165,26 +162,12 @@ def records_of(topic: str) -> list[tuple[int, bytes]]:
     return [(m.offset(), m.value()) for m in read_partition(BOOTSTRAP, topic)]
 
 
-BATCH = re.compile(r"baseOffset: (\d+) .*?baseSequence: (-?\d+) .*?producerId: (-?\d+) producerEpoch: (-?\d+)")
-
-
 def stored_batches(runs: list[dict]) -> None:
-    """Adds each run's batches as the leader stored them: {offset: (producer id, sequence)}."""
-    segment = "00000000000000000000.log"
-    files = {str((cluster.node(r["leader"]).data_dir / f"{r['topic']}-0" / segment).resolve()): r for r in runs}
-    tool = [java_executable(), "-cp", resolved().classpath("tools"), "org.apache.kafka.tools.DumpLogSegments"]
-    out = subprocess.run(
-        [*tool, "--files", ",".join(files)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
-    for section in out.stdout.split("Dumping ")[1:]:
-        path, _, body = section.partition("\n")
-        files[str(Path(path.strip()).resolve())]["batches"] = {
-            int(o): {"producer_id": int(pid), "sequence": int(seq), "epoch": int(ep)}
-            for o, seq, pid, ep in BATCH.findall(body)
+    """Adds each run's batches as its leader stored them: {base offset: producer id, sequence, epoch}."""
+    for r in runs:
+        r["batches"] = {
+            b.base_offset: {"producer_id": b.producer_id, "sequence": b.base_sequence, "epoch": b.producer_epoch}
+            for b in logdump.stored_batches(cluster, r["topic"], 0, node=r["leader"])
         }
 
 

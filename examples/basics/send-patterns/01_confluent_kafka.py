@@ -32,8 +32,8 @@ def send_sync(producer: Producer, topic: str, value: bytes, timeout: float = 10.
     outcome = []
     producer.produce(topic, value=value, on_delivery=lambda err, msg: outcome.append((err, msg)))
     deadline = time.monotonic() + timeout
-    while not outcome and time.monotonic() < deadline:
-        producer.poll(deadline - time.monotonic())  # runs delivery callbacks, ours included
+    while not outcome and (left := deadline - time.monotonic()) > 0:
+        producer.poll(left)  # (1)!
     if not outcome:
         raise TimeoutError(f"no delivery report within {timeout} s; the record may still be written")
     err, msg = outcome[0]

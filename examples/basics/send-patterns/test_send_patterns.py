@@ -6,7 +6,7 @@ Only the synchronous and the callback patterns ever learn about the rejection; f
 import threading
 
 import pytest
-from confluent_kafka import KafkaError, KafkaException
+from confluent_kafka import KafkaError, KafkaException, Producer
 from kafka.errors import MessageSizeTooLargeError
 
 import kafkalab
@@ -103,3 +103,40 @@ def test_event_wait_recipe_works_when_another_thread_polls(example, kafka_topic)
     assert msg.error() is None
     assert (msg.partition(), msg.offset()) == (0, 0)
     assert producer.flush(10) == 0
+
+
+def test_confluent_kafka_negative_poll_timeout_waits_for_an_event(kafka_topic, kafka_bootstrap):
+    """Why send_sync never passes a negative timeout: poll(-0.5) is not "0.5 s ago", it blocks until an event."""
+    producer = Producer({"bootstrap.servers": kafka_bootstrap})
+    poller = threading.Thread(target=producer.poll, args=(-0.5,), daemon=True)
+    poller.start()
+    poller.join(2.0)
+    still_waiting = poller.is_alive()
+    producer.produce(kafka_topic, b"wake up", on_delivery=lambda err, msg: None)  # its report ends the wait
+    poller.join(15.0)
+    assert still_waiting, "poll(-0.5) returned within 2 s"
+    assert not poller.is_alive()
+    assert producer.flush(10) == 0
+
+
+def test_confluent_kafka_sync_send_never_polls_with_a_negative_timeout(example, kafka_topic, monkeypatch):
+    """A clock that jumps past the deadline between the loop's check and its poll() (a slow machine)."""
+    mod = example("01_confluent_kafka.py")
+    timeouts, now = [], [0.0]
+
+    class SlowPoll:
+        def produce(self, *args, **kwargs):
+            pass  # never delivered: only the deadline can end the wait
+
+        def poll(self, timeout):
+            timeouts.append(timeout)
+            return 0
+
+    def clock():
+        now[0] += 0.6
+        return now[0]
+
+    monkeypatch.setattr(mod.time, "monotonic", clock)
+    with pytest.raises(TimeoutError):
+        mod.send_sync(SlowPoll(), kafka_topic, b"never sent", timeout=1.0)
+    assert timeouts and all(t > 0 for t in timeouts), timeouts

@@ -1,5 +1,6 @@
 """The three tuning profiles as librdkafka configuration, each producing a few thousand records."""
 
+import json
 import os
 
 from confluent_kafka import Producer
@@ -14,9 +15,7 @@ PROFILES = {
     # --8<-- [start:high-throughput]
     "high-throughput": {
         "linger.ms": 20,
-        "batch.size": 65536,
         "compression.type": "lz4",
-        "queue.buffering.max.kbytes": 65536,  # librdkafka's counterpart of buffer.memory
         "acks": "all",
         "enable.idempotence": True,
     },
@@ -24,7 +23,6 @@ PROFILES = {
     # --8<-- [start:low-latency]
     "low-latency": {
         "linger.ms": 0,
-        "batch.size": 16384,
         "compression.type": "none",
         "acks": 1,
         "enable.idempotence": False,
@@ -54,6 +52,23 @@ def buffer_memory_is_rejected() -> Exception | None:
     except Exception as exc:  # KafkaException: No such configuration property: "buffer.memory"
         return exc
     return None
+
+
+def batch_sizes(topic: str, records: int, **config) -> dict:
+    """How librdkafka batched `records` 100-byte records: batches and the largest, from its statistics
+    (each statistics window counts the batches built since the previous one)."""
+    windows = []
+    producer = Producer(
+        {"bootstrap.servers": BOOTSTRAP_SERVERS, "linger.ms": 50, "statistics.interval.ms": 100, **config},
+        stats_cb=lambda raw: windows.append(json.loads(raw)["topics"].get(topic, {}).get("batchsize")),
+    )
+    for i in range(records):
+        producer.produce(topic, b"%0100d" % i)
+    remaining = producer.flush(30)
+    seen = len(windows)
+    wait_until(lambda: producer.poll(0.1) >= 0 and len(windows) > seen, 10, "a statistics window after the flush")
+    sizes = [w for w in windows if w and w["cnt"]]
+    return {"remaining": remaining, "batches": sum(w["cnt"] for w in sizes), "largest": max(w["max"] for w in sizes)}
 
 
 def count_records(topic: str, expected: int) -> int:

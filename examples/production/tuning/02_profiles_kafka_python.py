@@ -24,7 +24,6 @@ PROFILES = {
     # --8<-- [start:low-latency]
     "low-latency": {
         "linger_ms": 0,
-        "batch_size": 16384,
         "compression_type": None,
         "acks": 1,
         "enable_idempotence": False,  # acks=1 turns it off anyway; say so explicitly

@@ -41,3 +41,14 @@ def test_kafka_python_refuses_buffer_memory_and_lz4_without_the_package(example)
 
 def test_kafka_python_acks_1_silently_drops_idempotence(example):
     assert example("02_profiles_kafka_python.py").idempotence_with_acks_1() is False
+
+
+@pytest.mark.parametrize("batch_size", [16384, 65536])
+def test_java_sized_batch_sizes_cut_librdkafka_batches(example, kafka_topic, batch_size):
+    """The old advice's batch.size values, below librdkafka's 1,000,000 bytes: far more, far smaller batches."""
+    mod = example("01_profiles_confluent_kafka.py")
+    default = mod.batch_sizes(kafka_topic, 20_000)
+    small = mod.batch_sizes(kafka_topic, 20_000, **{"batch.size": batch_size})
+    assert default["remaining"] == small["remaining"] == 0
+    assert small["largest"] <= batch_size < default["largest"]
+    assert small["batches"] >= 5 * default["batches"], (small, default)

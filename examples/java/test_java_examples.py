@@ -10,7 +10,7 @@ import pytest
 
 import kafkalab
 
-JAVA_DIR = Path(__file__).resolve().parents[2] / "examples" / "java"
+JAVA_DIR = Path(__file__).resolve().parent
 REPORTS = JAVA_DIR / "target" / "surefire-reports"
 MAVEN_TIMEOUT_S = 900
 TEST_CLASSES = {

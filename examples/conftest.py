@@ -104,11 +104,10 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
         for path, _ in included
         if (path.suffix == ".java" and java_ok) or (path in verified_files and path not in failed_files)
     )
-    inline = [node for node in outcomes if node.startswith(INLINE_RUN + "[")]
-    ok_inline = sum(outcomes[node] == "passed" for node in inline)
-    total = len(included) + len(inline_blocks())
+    ok_inline = sum(outcome == "passed" for node, outcome in outcomes.items() if node.startswith(INLINE_RUN + "["))
+    inline = len(inline_blocks())
     terminalreporter.write_sep("=", "code shown on the site")
     terminalreporter.write_line(
-        f"verified {ok_includes + ok_inline} of {total} code snippets shown on the site: "
-        f"{ok_includes} of {len(included)} included example sections, {ok_inline} of {len(inline_blocks())} inline blocks"
+        f"verified {ok_includes + ok_inline} of {len(included) + inline} code snippets shown on the site: "
+        f"{ok_includes} of {len(included)} included example sections, {ok_inline} of {inline} inline blocks"
     )

@@ -10,8 +10,6 @@ import http.server
 import mimetypes
 import os
 import re
-import subprocess
-import sys
 import threading
 import urllib.parse
 from dataclasses import dataclass, field
@@ -34,7 +32,6 @@ CHROMIUM_ARGS = [
 ]
 MERMAID_JS = REPO / "docs" / "javascripts" / "vendor" / "mermaid.min.js"
 AXE_JS = Path(__file__).resolve().parent / "vendor" / "axe.min.js"
-BUILD_TIMEOUT_S = 300
 NAV_TIMEOUT_MS = 30_000
 ACTION_TIMEOUT_MS = 15_000
 DESKTOP = {"width": 1280, "height": 800}
@@ -95,37 +92,26 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
 
 
 @pytest.fixture(scope="session")
-def built_site(tmp_path_factory) -> Path:
-    """``mkdocs build --strict`` into a temporary folder, once per session."""
+def vendored(built_site) -> Path:
+    """The site (built once per run by tests/conftest.py) with the npm files it serves and the tests inject."""
     missing = [str(p.relative_to(REPO)) for p in (MERMAID_JS, AXE_JS) if not p.is_file()]
     assert not missing, f"vendored npm files missing: {missing}; run `make vendor`"
-    out = tmp_path_factory.mktemp("browser") / "site"
-    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
-    proc = subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "--strict", "-d", str(out)],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=BUILD_TIMEOUT_S,
-    )
-    assert proc.returncode == 0, f"mkdocs build --strict failed:\n{proc.stdout}\n{proc.stderr}"
-    return out
+    return built_site
 
 
 @pytest.fixture(scope="session")
-def site(built_site) -> Site:
+def site(vendored) -> Site:
     """The built site served by a stdlib HTTP server on a free loopback port, stopped at teardown."""
 
     def handler(*args, **kwargs):
-        return _Handler(*args, directory=str(built_site), **kwargs)
+        return _Handler(*args, directory=str(vendored), **kwargs)
 
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True)
     thread.start()
     try:
-        yield Site(built_site, f"http://127.0.0.1:{server.server_address[1]}/")
+        yield Site(vendored, f"http://127.0.0.1:{server.server_address[1]}/")
     finally:
         server.shutdown()
         server.server_close()
@@ -234,12 +220,11 @@ def new_page():
 
 
 @pytest.fixture(scope="session")
-def screenshot_dirs(built_site) -> list[Path]:
-    """Screenshots go to ``screenshots/`` of the built site and, for the lead, to /work/notes/screenshots/."""
-    dirs = [built_site / "screenshots"]
-    notes = Path("/work/notes")
-    if notes.is_dir():
-        dirs.append(notes / "screenshots")
+def screenshot_dirs(vendored) -> list[Path]:
+    """Screenshots go to ``screenshots/`` of the built site, and to $FIELD_GUIDE_SCREENSHOTS when it is set."""
+    dirs = [vendored / "screenshots"]
+    if os.environ.get("FIELD_GUIDE_SCREENSHOTS"):
+        dirs.append(Path(os.environ["FIELD_GUIDE_SCREENSHOTS"]))
     for d in dirs:
         d.mkdir(parents=True, exist_ok=True)
     return dirs

@@ -58,12 +58,20 @@ class Admin:
         except KafkaException:
             return set()
 
-    def partition(self, topic: str, partition: int = 0) -> PartitionState:
-        t = self.metadata(topic).topics.get(topic)
-        # A topic-level error such as LEADER_NOT_AVAILABLE comes with its partitions listed: a
-        # leaderless partition is a state to report (leader None), not a missing partition.
-        if t is None or partition not in t.partitions:
-            raise ClusterStateError(f"no partition {topic}-{partition}: {t.error if t else 'no such topic'}")
+    def partition(self, topic: str, partition: int = 0, timeout: float = 5.0) -> PartitionState:
+        """The partition's leader, replicas and ISR. A topic that a broker does not know yet (just
+        created: the controller's news reaches each broker's metadata cache a moment apart) is asked
+        again until `timeout` seconds have passed."""
+        deadline = time.monotonic() + timeout
+        while True:
+            t = self.metadata(topic).topics.get(topic)
+            # A topic-level error such as LEADER_NOT_AVAILABLE comes with its partitions listed: a
+            # leaderless partition is a state to report (leader None), not a missing partition.
+            if t is not None and partition in t.partitions:
+                break
+            if time.monotonic() > deadline:
+                raise ClusterStateError(f"no partition {topic}-{partition}: {t.error if t else 'no such topic'}")
+            time.sleep(0.1)
         p = t.partitions[partition]
         return PartitionState(p.leader if p.leader >= 0 else None, list(p.replicas), list(p.isrs))
 

@@ -162,3 +162,40 @@ def test_labs_assertions_unchanged_since_their_claims_were_revisited():
             told = "\n    ".join(stories.get(lab, ["(no claim tells its story)"]))
             stale.append(f"{lab}: assertions changed (fingerprint {now}); revisit:\n    {told}")
     assert not stale, "\n".join(stale) + f"\nthen record the new fingerprints in {LAB_FINGERPRINTS.relative_to(ROOT)}"
+
+
+STORY_WORDS = re.compile(r"\b(lost|loses?|losing|loss|duplicat\w*|twice)\b", re.I)
+FENCE = re.compile(r"^\s*```.*?^\s*```", re.M | re.S)
+SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z`*\[(])")
+
+
+def story_sentences(page: Path) -> list[str]:
+    """Sentences (table rows count as one) that tell of records lost or duplicated, outside code blocks."""
+    text = page.read_text()
+    if page.suffix == ".py":  # a lab: its markdown cells only
+        cells = re.split(r"^# %%", text, flags=re.M)
+        text = "\n".join(
+            re.sub(r"^# ?", "", ln, flags=re.M) for cell in cells if cell.startswith(" [markdown]") for ln in [cell]
+        )
+    text = FENCE.sub("", text)
+    found = []
+    for block in re.split(r"\n\s*\n", text):
+        pieces = block.splitlines() if block.lstrip().startswith("|") else SENTENCE_END.split(fold(block))
+        found += [fold(p) for p in pieces if STORY_WORDS.search(p)]
+    return found
+
+
+def _pages_with_stories() -> list[Path]:
+    pages = sorted((ROOT / "docs").rglob("*.md")) + sorted(NOTEBOOKS.glob("lab*.py"))
+    return [p for p in pages if story_sentences(p)]
+
+
+@pytest.mark.parametrize("page", _pages_with_stories(), ids=lambda p: str(p.relative_to(ROOT)))
+def test_every_sentence_about_loss_or_duplicates_is_ledgered(page: Path):
+    """A failure story ("lost", "duplicated", "twice") is a claim: each such sentence holds a ledgered claim."""
+    rel = str(page.relative_to(ROOT))
+    claims = [c.says for c in CLAIMS if c.page == rel]
+    unbacked = [s for s in story_sentences(page) if not any(c in s or s in c for c in claims)]
+    assert not unbacked, f"{rel}: sentences about loss or duplicates with no ledgered claim:\n- " + "\n- ".join(
+        u[:160] for u in unbacked
+    )

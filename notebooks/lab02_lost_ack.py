@@ -269,8 +269,9 @@ for run in runs:
 # Idempotence only covers retries inside one producer session: a new producer gets a new PID (the
 # two idempotent runs above got different ones), so
 # an application that sends the same payment twice (or restarts and resends) still writes it twice.
-# That is the job of transactions (a `transactional.id` keeps the identity across restarts) or of
-# a consumer that deduplicates by a key.
+# A `transactional.id` keeps the identity across restarts: the new instance aborts whatever the old
+# one left uncommitted (lab 7), so resending that in a new transaction leaves one committed copy.
+# Anything else needs a consumer that deduplicates by an event id.
 #
 # To try it by hand, `kafkalab proxy --drop 2` runs the same proxy from a shell: it prints the
 # bootstrap servers to give your producer and every Produce it forwards, then swallows the next

@@ -380,8 +380,9 @@ plt.show()
 # - **(b)** With the ISR below `min.insync.replicas`, the leader refuses `acks=all` writes with
 #   `NOT_ENOUGH_REPLICAS` (error code 19) and stores nothing. The producer with `retries=0` hands
 #   the error to the application; the one with default retries keeps asking (the "refused,
-#   retries" dots) and is acknowledged shortly after the followers are back in the ISR. Nothing
-#   was lost and nothing was duplicated; the price was write availability while the ISR was short.
+#   retrying" label and the dots after it) and is acknowledged shortly after the followers are
+#   back in the ISR. Nothing was lost and nothing was duplicated; the price was write
+#   availability while the ISR was short.
 # - **(c)** `acks=1` is not checked against `min.insync.replicas`: the leader stored the record and
 #   returned an offset while the ISR was `[1]`. But the high watermark (consumers read only the
 #   offsets below it) stayed at that offset, so the consumer read nothing until the followers
@@ -557,7 +558,7 @@ plt.show()
 #   restarted after SIGKILL, it left the ELR (unclean shutdown), and the controller elected it as
 #   the *last known leader*: its log records this as an "UNCLEAN partition change" with the leader
 #   in `RECOVERING` state, even though the topic's `unclean.leader.election.enable` is false. Had
-#   broker 1's disk been lost, the partition would have stayed leaderless.
+#   broker 1's disk been lost, no replica would have had `order-a`: broker 1 alone acknowledged it.
 # - **(d) `min.insync.replicas=2`.** The ISR went `[1,2,3]` → `[1,3]` → `[1]`. Broker 2 left while
 #   the ISR still met the minimum, so it was not kept; broker 3's departure took the ISR below it,
 #   so broker 3 went into the **ELR**. `order-d` was refused meanwhile, so broker 3 was missing

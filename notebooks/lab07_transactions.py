@@ -272,8 +272,9 @@ plt.show()
 #   A fatal error means this producer instance can do nothing more: not even `abort_transaction()`.
 #   Its `close()` raises the same `_FENCED` error once more (it tries to abort the open
 #   transaction) and closes the producer anyway; anything after that raises `RuntimeError`.
-# - **kafka-python**: `commit_transaction()` raises `ProducerFencedError` (error code 90); every
-#   later transactional call raises a plain `KafkaError` that names the error state.
+# - **kafka-python**: `commit_transaction()` raises `ProducerFencedError` (error code 90); the next
+#   transactional call (here `begin_transaction()`) raises a plain `KafkaError` that names the
+#   error state.
 #
 # What the application does next is the same for both: stop using the instance, `close()` it
 # (expecting the error again with confluent-kafka), and if this process should go on writing,

@@ -184,11 +184,11 @@ print(weak.timeline.text())
 # consumer by an event id. The lab's check accepts a duplicate only of that kind (each copy under
 # a different epoch of the same producer); a duplicate within one epoch would fail it.
 #
-# The weak chain lost
-# acknowledged records: with `acks=1` the leader acknowledged records its followers had not
-# copied yet, and a crash in that moment handed leadership to a follower without them (lab 1,
-# many times over). Without idempotence, the retries that follow a leader change can also write a
-# key's records out of order.
+# The weak chain lost acknowledged records: with `acks=1` a leader acknowledges records its
+# followers have not copied yet, and a leader that is killed or fenced in that moment hands
+# leadership to a follower without them (lab 1's story, here under random faults). The checker
+# counts the lost records; it does not record which fault lost each one. Without idempotence, the
+# retries that follow a leader change can also write a key's records out of order.
 
 # %%
 for r in (strong, weak):

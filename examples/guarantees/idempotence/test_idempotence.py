@@ -2,6 +2,7 @@
 producer id the broker tracks. Defaults are read from the installed clients and from the broker, not typed in."""
 
 import ctypes
+import logging
 import subprocess
 import sys
 from pathlib import Path
@@ -9,8 +10,11 @@ from pathlib import Path
 import confluent_kafka
 import pytest
 from confluent_kafka import KafkaError, KafkaException, Producer
+from confluent_kafka.admin import AdminClient
 from kafka import KafkaProducer
 from kafka.errors import KafkaConfigurationError
+
+from kafkalab.lab import read_partition
 
 
 def librdkafka_default(name: str) -> str:
@@ -64,6 +68,47 @@ def test_confluent_kafka_contradiction_example(example):
     with pytest.raises(KafkaException) as raised:
         example("01_confluent_kafka.py").contradictory_producer()
     assert raised.value.args[0].code() == KafkaError._INVALID_ARG
+    assert raised.value.args[0].str() == (
+        "Failed to create producer: `acks` must be set to `all` when `enable.idempotence` is true"
+    )
+
+
+def warnings_of(config: dict) -> list[str]:
+    """The WARNING (and worse) lines librdkafka logs while a producer with this config is built and flushed."""
+    log = logging.getLogger(f"librdkafka.warnings.{id(config)}")
+    log.propagate = False
+    seen: list[logging.LogRecord] = []
+    handler = logging.Handler(logging.WARNING)
+    handler.emit = seen.append
+    log.addHandler(handler)
+    producer = Producer({**config, "logger": log})
+    producer.flush(5)  # librdkafka hands its log lines to Python while it is polled
+    producer.close()
+    return [r.getMessage() for r in seen]
+
+
+def test_confluent_kafka_acks_1_alone_is_accepted_without_a_warning(example, kafka_topic, kafka_bootstrap):
+    # the check can see a configuration warning: a consumer-only property gets one
+    assert any(
+        "CONFWARN" in w for w in warnings_of({"bootstrap.servers": kafka_bootstrap, "auto.offset.reset": "earliest"})
+    )
+    assert warnings_of({"bootstrap.servers": kafka_bootstrap, "acks": "1"}) == []
+
+    config = {"bootstrap.servers": kafka_bootstrap, "acks": "1"}
+    assert example("01_confluent_kafka.py").produce(kafka_topic, config, [b"a"]) == [(None, 0)]
+    assert example("03_producer_ids.py").active_producers(kafka_topic) == []  # not idempotent: no producer id
+
+
+def test_confluent_kafka_admin_client_cannot_describe_producers():
+    assert not [name for name in dir(AdminClient) if "producer" in name.lower()]
+
+
+def test_a_record_the_application_sends_twice_is_stored_twice(example, kafka_topic, kafka_bootstrap):
+    mod = example("01_confluent_kafka.py")
+    assert mod.produce(kafka_topic, mod.IDEMPOTENT, [b"deposit-100", b"deposit-100"]) == [(None, 0), (None, 1)]
+    assert [m.value() for m in read_partition(kafka_bootstrap, kafka_topic)] == [b"deposit-100"] * 2
+    [state] = example("03_producer_ids.py").active_producers(kafka_topic)
+    assert state.last_sequence == 1  # two sends, two sequence numbers: nothing for the broker to deduplicate
 
 
 def test_kafka_python_default_is_idempotent(example):
@@ -86,6 +131,14 @@ def test_kafka_python_idempotent_producer(example, kafka_topic):
 def test_kafka_python_explicit_idempotence_with_acks_1_raises(example):
     with pytest.raises(KafkaConfigurationError, match="incompatible with user-provided acks=1"):
         example("02_kafka_python.py").contradictory_producer()
+
+
+@pytest.mark.parametrize(
+    ("setting", "value"), [("acks", 0), ("retries", 0), ("max_in_flight_requests_per_connection", 6)]
+)
+def test_kafka_python_rejects_contradictions_when_idempotence_is_explicit(kafka_bootstrap, setting, value):
+    with pytest.raises(KafkaConfigurationError, match=f"incompatible with user-provided {setting}={value}"):
+        KafkaProducer(bootstrap_servers=kafka_bootstrap, enable_idempotence=True, **{setting: value})
 
 
 def test_kafka_python_acks_1_alone_turns_idempotence_off(example, kafka_topic):

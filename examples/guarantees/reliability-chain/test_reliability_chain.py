@@ -83,7 +83,7 @@ def test_consumer_defaults_differ():
 
 
 @pytest.mark.parametrize("shutdown", ["dropped", "close"])
-def test_confluent_kafka_queue_is_lost_unless_flushed_or_closed(kafka_topic, kafka_bootstrap, shutdown):
+def test_confluent_kafka_queue_is_lost_unless_flushed_or_closed(kafka_topic, kafka_bootstrap, shutdown, capfd):
     producer = Producer({"bootstrap.servers": kafka_bootstrap, "linger.ms": 2000})
     producer.produce(kafka_topic, value=b"last words")
     if shutdown == "close":
@@ -91,6 +91,8 @@ def test_confluent_kafka_queue_is_lost_unless_flushed_or_closed(kafka_topic, kaf
     del producer
     gc.collect()
     assert len(read_partition(kafka_bootstrap, kafka_topic)) == (1 if shutdown == "close" else 0)
+    warned = "Producer terminating with 1 message (10 bytes) still in queue or transit" in capfd.readouterr().err
+    assert warned == (shutdown == "dropped")  # librdkafka's own log line, on stderr
 
 
 def test_topic_defaults_min_isr_1_and_no_unclean_election(kafka_topic, kafka_bootstrap):
@@ -100,3 +102,13 @@ def test_topic_defaults_min_isr_1_and_no_unclean_election(kafka_topic, kafka_boo
     assert entries["min.insync.replicas"].value == "1"  # a topic that does not set it gets one in-sync replica
     assert entries["unclean.leader.election.enable"].value == "false"
     assert ConfigSource(entries["unclean.leader.election.enable"].source) == ConfigSource.DEFAULT_CONFIG
+
+
+def test_acks_all_is_the_default_of_both_python_clients():
+    assert librdkafka_default("acks", topic_level=True) == "-1"  # -1 is "all"
+    assert KafkaProducer.DEFAULT_CONFIG["acks"] == -1
+
+
+def test_consumer_session_timeout_default_is_45_seconds():
+    assert librdkafka_default("session.timeout.ms") == "45000"
+    assert KafkaConsumer.DEFAULT_CONFIG["session_timeout_ms"] == 45000

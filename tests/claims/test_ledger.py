@@ -175,14 +175,17 @@ def story_sentences(page: Path) -> list[str]:
     """Sentences (table rows count as one) that tell of records lost or duplicated, outside code blocks."""
     text = page.read_text()
     if page.suffix == ".py":  # a lab: its markdown cells only
-        cells = re.split(r"^# %%", text, flags=re.M)
-        text = "\n".join(
-            re.sub(r"^# ?", "", ln, flags=re.M) for cell in cells if cell.startswith(" [markdown]") for ln in [cell]
-        )
+        cells = re.split(r"^# %% \[markdown\][^\n]*\n", text, flags=re.M)[1:]
+        text = "\n\n".join(re.sub(r"^# ?", "", cell.split("\n# %%")[0], flags=re.M) for cell in cells)
     text = FENCE.sub("", text)
+    text = re.sub(r"^#+ .*$", "", text, flags=re.M)  # headings name a topic; the sentences under them claim
     found = []
     for block in re.split(r"\n\s*\n", text):
-        pieces = block.splitlines() if block.lstrip().startswith("|") else SENTENCE_END.split(fold(block))
+        if block.lstrip().startswith("|"):
+            pieces = block.splitlines()
+        else:
+            items = re.split(r"\n(?=\s*(?:[-*]|\d+\.)\s)", block)  # list items, then their sentences
+            pieces = [sentence for item in items for sentence in SENTENCE_END.split(fold(item))]
         found += [fold(p) for p in pieces if STORY_WORDS.search(p)]
     return found
 

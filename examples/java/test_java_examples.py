@@ -21,6 +21,7 @@ TEST_CLASSES = {
     "guide.fieldguide.producer.ErrorHandlingProducerTest",
     "guide.fieldguide.producer.ErrorHandlingAuthorizationTest",
     "guide.fieldguide.producer.ProducerDefaultsTest",
+    "guide.fieldguide.producer.PartitioningProducerTest",
 }
 
 

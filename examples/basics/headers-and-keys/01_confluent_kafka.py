@@ -1,4 +1,4 @@
-"""confluent-kafka: headers in and out, and which partition a key lands on."""
+"""confluent-kafka: headers in and out, which partition a key lands on, and where records without a key go."""
 
 import os
 import time
@@ -68,6 +68,30 @@ def java_compatible_config() -> dict:
     return config
 
 
+def partitions_without_key(
+    topic: str, bursts: int = 1, per_burst: int = 600, pause: float = 0.0, config: dict | None = None
+) -> list[int]:
+    producer = Producer({"bootstrap.servers": BOOTSTRAP_SERVERS, **(config or {})})
+    producer.produce(topic, value=b"warm-up")  # until it knows the partition leaders, librdkafka is not sticky
+    producer.flush(10)
+    # --8<-- [start:keyless]
+    landed = {}
+
+    def on_delivery(err, msg):
+        if err is None:
+            landed[int(msg.value())] = msg.partition()
+
+    for burst in range(bursts):
+        for i in range(burst * per_burst, (burst + 1) * per_burst):
+            producer.produce(topic, value=b"%0100d" % i, on_delivery=on_delivery)  # no key
+        producer.poll(0)
+        time.sleep(pause)
+    producer.flush(10)
+    partitions = [landed.get(i) for i in range(bursts * per_burst)]  # in the order they were produced
+    # --8<-- [end:keyless]
+    return partitions
+
+
 def main(topic: str | None = None) -> dict:
     topic = topic or kafkalab.new_topic(BOOTSTRAP_SERVERS, "headers")
     if send_with_headers(topic):
@@ -78,6 +102,7 @@ def main(topic: str | None = None) -> dict:
         "headers": read_headers(topic),
         "default": partitions_by_key(keyed, keys),
         "murmur2_random": partitions_by_key(keyed, keys, java_compatible_config()),
+        "keyless": partitions_without_key(kafkalab.new_topic(BOOTSTRAP_SERVERS, "keyless", partitions=3)),
     }
 
 

@@ -1,9 +1,10 @@
-"""kafka-python: headers in and out, and which partition a key lands on."""
+"""kafka-python: headers in and out, which partition a key lands on, and where records without a key go."""
 
 import os
 import time
 
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka.partitioner import StickyPartitioner
 
 import kafkalab
 
@@ -52,12 +53,41 @@ def partitions_by_key(topic: str, keys: list[bytes], rounds: int = 3) -> dict:
     return landed
 
 
+def partitions_without_key(
+    topic: str, bursts: int = 1, per_burst: int = 600, pause: float = 0.0, config: dict | None = None
+) -> list[int]:
+    # --8<-- [start:keyless]
+    producer = KafkaProducer(bootstrap_servers=BOOTSTRAP_SERVERS, **(config or {}))
+    futures = []
+    for _ in range(bursts):
+        futures += [producer.send(topic, value=b"x" * 100) for _ in range(per_burst)]  # no key
+        time.sleep(pause)
+    producer.flush(10)
+    partitions = [future.get(timeout=10).partition for future in futures]  # in the order they were sent
+    producer.close(timeout=10)
+    # --8<-- [end:keyless]
+    return partitions
+
+
+def sticky_config() -> dict:
+    # --8<-- [start:sticky]
+    config = {"partitioner": StickyPartitioner()}  # from kafka.partitioner; the default is DefaultPartitioner()
+    # --8<-- [end:sticky]
+    return config
+
+
 def main(topic: str | None = None) -> dict:
     topic = topic or kafkalab.new_topic(BOOTSTRAP_SERVERS, "headers")
     send_with_headers(topic)
     keyed = kafkalab.new_topic(BOOTSTRAP_SERVERS, "keys", partitions=6)
     keys = [f"order-{i}".encode() for i in range(12)]
-    return {"headers": read_headers(topic), "default": partitions_by_key(keyed, keys)}
+    keyless = kafkalab.new_topic(BOOTSTRAP_SERVERS, "keyless", partitions=3)
+    return {
+        "headers": read_headers(topic),
+        "default": partitions_by_key(keyed, keys),
+        "keyless": partitions_without_key(keyless),
+        "keyless sticky": partitions_without_key(keyless, config=sticky_config()),
+    }
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
 """Transactions with confluent-kafka: an order and its audit record, committed together or not at all."""
 
+import contextlib
 import logging
 import os
 import time
@@ -58,7 +59,8 @@ def commit_or_close(producer: Producer, orders: str, audit: str, order_id: bytes
         error = e.args[0]
         if not error.fatal():
             raise
-        producer.close()  # fenced (or another fatal error): this instance can never send again
+        with contextlib.suppress(KafkaException):  # close() may raise the fatal error again, and closes anyway
+            producer.close()  # fenced (or another fatal error): this instance can never send again
         return error
     # --8<-- [end:fenced]
     return None

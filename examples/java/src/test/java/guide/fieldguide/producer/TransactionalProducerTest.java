@@ -8,10 +8,14 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.FinalizedVersionRange;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -148,6 +152,59 @@ class TransactionalProducerTest {
         assertEquals(List.of("in-flight"), values(uncommitted));
         assertFalse(containsValue(committed, "in-flight"), "the new producer's init aborted it");
         assertTrue(committed.isEmpty());
+    }
+
+    @Test
+    void javaConsumersDefaultToReadUncommitted() {
+        assertEquals("read_uncommitted",
+                ConsumerConfig.configDef().defaultValues().get(ConsumerConfig.ISOLATION_LEVEL_CONFIG));
+    }
+
+    private static int producerEpoch(Admin admin, String transactionalId) throws Exception {
+        return admin.describeTransactions(List.of(transactionalId)).description(transactionalId)
+                .get(10, TimeUnit.SECONDS).producerEpoch();
+    }
+
+    /**
+     * KIP-890's transaction protocol v2 bumps the producer epoch at the end of every transaction, committed or
+     * aborted; v1 keeps the epoch that initTransactions() returned. The 4.3.1 client on the lab cluster
+     * (transaction.version 2 finalized) shows one bump per transaction, so it runs v2.
+     */
+    @Test
+    void javaClientRunsTransactionProtocolV2AndBumpsTheEpochAtEveryCommitAndAbort() throws Exception {
+        String orders = KafkaTestSupport.newTopic("orders", 1);
+        String audit = KafkaTestSupport.newTopic("audit", 1);
+        String transactionalId = KafkaTestSupport.uniqueName("epoch-check");
+        Properties props = TransactionalProducer.config(transactionalId);
+        props.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 20_000);
+        try (Admin admin = Topics.admin(KafkaTestSupport.BOOTSTRAP_SERVERS)) {
+            FinalizedVersionRange version = admin.describeFeatures().featureMetadata().get(10, TimeUnit.SECONDS)
+                    .finalizedFeatures().get("transaction.version");
+            assertEquals(2, version.maxVersionLevel(), "the cluster offers transaction protocol v2");
+
+            List<Integer> epochs = new ArrayList<>();
+            try (KafkaProducer<String, String> producer = TransactionalProducer.start(props)) {
+                epochs.add(producerEpoch(admin, transactionalId));
+                for (String orderId : List.of("order-1", "order-2", "order-3")) {
+                    Result result = TransactionalProducer.processOrder(producer, orders, audit, orderId, "qty=1");
+                    assertEquals(Outcome.COMMITTED, result.outcome());
+                    epochs.add(producerEpoch(admin, transactionalId));
+                }
+                producer.beginTransaction();
+                producer.send(new ProducerRecord<>(orders, "order-4", "aborted")).get(10, TimeUnit.SECONDS);
+                producer.abortTransaction();
+                epochs.add(producerEpoch(admin, transactionalId));
+
+                Result afterAbort = TransactionalProducer.processOrder(producer, orders, audit, "order-5", "qty=2");
+                assertEquals(Outcome.COMMITTED, afterAbort.outcome(), "the bumped epoch is the producer's own");
+                epochs.add(producerEpoch(admin, transactionalId));
+            }
+            // A new transactional.id starts at epoch 0; then one bump per commit or abort.
+            assertEquals(List.of(0, 1, 2, 3, 4, 5), epochs);
+        }
+        List<ConsumerRecord<String, String>> committed = KafkaTestSupport.readUntil(orders, "read_committed",
+                seen -> containsValue(seen, "qty=2"), Duration.ofSeconds(20));
+        assertEquals(List.of("qty=1", "qty=1", "qty=1", "qty=2"), values(committed));
     }
 
     /** The reference's catch blocks, verbatim in structure: the fencing error escapes from the abortable branch. */

@@ -111,3 +111,17 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
         f"verified {ok_includes + ok_inline} of {len(included) + inline} code snippets shown on the site: "
         f"{ok_includes} of {len(included)} included example sections, {ok_inline} of {inline} inline blocks"
     )
+
+
+@pytest.fixture(scope="session")
+def librdkafka_default() -> Callable[[str], str | None]:
+    """`librdkafka_default("linger.ms")`: a property's default (global or topic-level), read from the librdkafka
+    that confluent-kafka ships, by the same reader that writes the configuration reference (docs/hooks)."""
+    spec = importlib.util.spec_from_file_location(
+        "producer_defaults_for_examples", DOCS / "hooks" / "producer_defaults.py"
+    )
+    hook = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = hook
+    spec.loader.exec_module(hook)
+    library = hook.Librdkafka()
+    return lambda name: library.defaults([name])[name]

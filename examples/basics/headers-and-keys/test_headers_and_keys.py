@@ -1,14 +1,11 @@
 """Headers come back as (str, bytes) pairs; a key always maps to one partition, but not the same one in every client;
 records without a key stick to one partition for a while (per client rules), then move on."""
 
-import ctypes
 import itertools
 import re
 import time
 import zlib
-from pathlib import Path
 
-import confluent_kafka
 import pytest
 from confluent_kafka import Consumer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewPartitions
@@ -36,24 +33,6 @@ def keyless_topic(kafka_bootstrap):
 def runs(partitions: list[int]) -> list[tuple[int, int]]:
     """(partition, how many records in a row went there), in the order the records were produced."""
     return [(partition, len(list(group))) for partition, group in itertools.groupby(partitions)]
-
-
-def librdkafka_default(name: str, topic_level: bool = False) -> str:
-    """A property's default, asked from the librdkafka shared library that confluent-kafka ships."""
-    lib_dir = Path(confluent_kafka.__file__).parent.parent / "confluent_kafka.libs"
-    lib = ctypes.CDLL(str(next(lib_dir.glob("librdkafka*.so*"))))
-    kind = "rd_kafka_topic_conf" if topic_level else "rd_kafka_conf"
-    new, get, destroy = (getattr(lib, f"{kind}_{op}") for op in ("new", "get", "destroy"))
-    new.restype = ctypes.c_void_p
-    get.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.POINTER(ctypes.c_size_t)]
-    destroy.argtypes = [ctypes.c_void_p]
-    conf = new()
-    try:
-        value, size = ctypes.create_string_buffer(256), ctypes.c_size_t(256)
-        assert get(conf, name.encode(), value, ctypes.byref(size)) == 0, name
-        return value.value.decode()
-    finally:
-        destroy(conf)
 
 
 def test_confluent_kafka_headers_round_trip(example, kafka_topic):
@@ -203,8 +182,8 @@ def test_mains_run_on_their_own_topics(example):
         assert len(keyless) == 600 and set(keyless) <= {0, 1, 2}
 
 
-def test_librdkafka_keyless_defaults():
-    assert librdkafka_default("partitioner", topic_level=True) == "consistent_random"
+def test_librdkafka_keyless_defaults(librdkafka_default):
+    assert librdkafka_default("partitioner") == "consistent_random"
     assert librdkafka_default("sticky.partitioning.linger.ms") == "10"
 
 

@@ -1,13 +1,10 @@
 """Idempotence: who turns it on by default, what each client does with contradictory settings, and the
 producer id the broker tracks. Defaults are read from the installed clients and from the broker, not typed in."""
 
-import ctypes
 import logging
 import subprocess
 import sys
-from pathlib import Path
 
-import confluent_kafka
 import pytest
 from confluent_kafka import KafkaError, KafkaException, Producer
 from confluent_kafka.admin import AdminClient
@@ -15,23 +12,6 @@ from kafka import KafkaProducer
 from kafka.errors import KafkaConfigurationError
 
 from kafkalab.lab import read_partition
-
-
-def librdkafka_default(name: str) -> str:
-    """A property's default, asked from the librdkafka shared library confluent-kafka ships."""
-    lib_dir = Path(confluent_kafka.__file__).parent.parent / "confluent_kafka.libs"
-    lib = ctypes.CDLL(str(next(lib_dir.glob("librdkafka*.so*"))))
-    lib.rd_kafka_conf_new.restype = ctypes.c_void_p
-    size_p = ctypes.POINTER(ctypes.c_size_t)
-    lib.rd_kafka_conf_get.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_char_p, size_p]
-    lib.rd_kafka_conf_destroy.argtypes = [ctypes.c_void_p]
-    conf = lib.rd_kafka_conf_new()
-    try:
-        value, size = ctypes.create_string_buffer(256), ctypes.c_size_t(256)
-        assert lib.rd_kafka_conf_get(conf, name.encode(), value, ctypes.byref(size)) == 0, name
-        return value.value.decode()
-    finally:
-        lib.rd_kafka_conf_destroy(conf)
 
 
 def test_confluent_kafka_idempotent_producer_gets_a_producer_id(example, kafka_topic):
@@ -43,7 +23,7 @@ def test_confluent_kafka_idempotent_producer_gets_a_producer_id(example, kafka_t
     assert state.last_sequence == 2  # sequence numbers 0, 1, 2 for the three records
 
 
-def test_confluent_kafka_default_is_not_idempotent(example, kafka_topic, kafka_bootstrap):
+def test_confluent_kafka_default_is_not_idempotent(example, kafka_topic, kafka_bootstrap, librdkafka_default):
     assert librdkafka_default("enable.idempotence") == "false"
 
     mod = example("01_confluent_kafka.py")

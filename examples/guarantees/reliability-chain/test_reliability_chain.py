@@ -1,11 +1,8 @@
 """The reliability chain end to end, and the defaults behind each row of the page's table, read from the clients."""
 
-import ctypes
 import gc
 import math
-from pathlib import Path
 
-import confluent_kafka
 import pytest
 from confluent_kafka import Producer
 from confluent_kafka.admin import AdminClient, ConfigResource, ConfigSource, ResourceType
@@ -16,27 +13,6 @@ from kafkalab.lab import read_partition
 
 EXPECTED_TOPIC = {"min.insync.replicas": "2", "unclean.leader.election.enable": "false"}
 VALUES = [f"order-{i}".encode() for i in range(5)]
-
-
-def librdkafka_default(name: str, topic_level: bool = False) -> str:
-    """A property's default, asked from the librdkafka shared library confluent-kafka ships."""
-    lib_dir = Path(confluent_kafka.__file__).parent.parent / "confluent_kafka.libs"
-    lib = ctypes.CDLL(str(next(lib_dir.glob("librdkafka*.so*"))))
-    new, get, destroy = (
-        (lib.rd_kafka_topic_conf_new, lib.rd_kafka_topic_conf_get, lib.rd_kafka_topic_conf_destroy)
-        if topic_level
-        else (lib.rd_kafka_conf_new, lib.rd_kafka_conf_get, lib.rd_kafka_conf_destroy)
-    )
-    new.restype = ctypes.c_void_p
-    get.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.POINTER(ctypes.c_size_t)]
-    destroy.argtypes = [ctypes.c_void_p]
-    conf = new()
-    try:
-        value, size = ctypes.create_string_buffer(256), ctypes.c_size_t(256)
-        assert get(conf, name.encode(), value, ctypes.byref(size)) == 0, name
-        return value.value.decode()
-    finally:
-        destroy(conf)
 
 
 def test_confluent_kafka_chain(example, kafka_bootstrap):
@@ -62,20 +38,20 @@ def test_kafka_python_chain(example, kafka_bootstrap):
     assert result["committed"] == 5
 
 
-def test_retries_are_already_unlimited_and_time_bounds_delivery():
+def test_retries_are_already_unlimited_and_time_bounds_delivery(librdkafka_default):
     assert librdkafka_default("retries") == "2147483647"
-    assert librdkafka_default("delivery.timeout.ms", topic_level=True) == "300000"
+    assert librdkafka_default("delivery.timeout.ms") == "300000"
     assert KafkaProducer.DEFAULT_CONFIG["retries"] == math.inf
     assert KafkaProducer.DEFAULT_CONFIG["delivery_timeout_ms"] == 120000
 
 
-def test_in_flight_defaults_differ():
+def test_in_flight_defaults_differ(librdkafka_default):
     assert librdkafka_default("max.in.flight.requests.per.connection") == "1000000"
     assert librdkafka_default("enable.idempotence") == "false"  # so ordering on retry is not protected by default
     assert KafkaProducer.DEFAULT_CONFIG["max_in_flight_requests_per_connection"] == 5
 
 
-def test_consumer_defaults_differ():
+def test_consumer_defaults_differ(librdkafka_default):
     assert librdkafka_default("isolation.level") == "read_committed"
     assert librdkafka_default("enable.auto.commit") == "true"
     assert KafkaConsumer.DEFAULT_CONFIG["isolation_level"] == "read_uncommitted"
@@ -104,11 +80,11 @@ def test_topic_defaults_min_isr_1_and_no_unclean_election(kafka_topic, kafka_boo
     assert ConfigSource(entries["unclean.leader.election.enable"].source) == ConfigSource.DEFAULT_CONFIG
 
 
-def test_acks_all_is_the_default_of_both_python_clients():
-    assert librdkafka_default("acks", topic_level=True) == "-1"  # -1 is "all"
+def test_acks_all_is_the_default_of_both_python_clients(librdkafka_default):
+    assert librdkafka_default("acks") == "-1"  # -1 is "all"
     assert KafkaProducer.DEFAULT_CONFIG["acks"] == -1
 
 
-def test_consumer_session_timeout_default_is_45_seconds():
+def test_consumer_session_timeout_default_is_45_seconds(librdkafka_default):
     assert librdkafka_default("session.timeout.ms") == "45000"
     assert KafkaConsumer.DEFAULT_CONFIG["session_timeout_ms"] == 45000

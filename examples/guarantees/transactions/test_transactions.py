@@ -1,12 +1,9 @@
 """Committed transactions are visible to read_committed consumers, aborted ones only to read_uncommitted ones,
 and a second producer with the same transactional.id fences the first."""
 
-import ctypes
 import time
 import uuid
-from pathlib import Path
 
-import confluent_kafka
 import kafka.errors
 import pytest
 from confluent_kafka import KafkaError, KafkaException, Producer
@@ -20,27 +17,6 @@ import kafkalab
 
 COMMITTED, ABORTED = b'{"qty": 5}', b'{"qty": 7}'
 CLIENTS = ["01_confluent_kafka.py", "02_kafka_python.py"]
-
-
-def librdkafka_default(name: str) -> str:
-    """A property's default, asked from the librdkafka shared library that confluent-kafka ships."""
-    lib_dir = Path(confluent_kafka.__file__).parent.parent / "confluent_kafka.libs"
-    lib = ctypes.CDLL(str(next(lib_dir.glob("librdkafka*.so*"))))
-    lib.rd_kafka_conf_new.restype = ctypes.c_void_p
-    lib.rd_kafka_conf_get.argtypes = [
-        ctypes.c_void_p,
-        ctypes.c_char_p,
-        ctypes.c_char_p,
-        ctypes.POINTER(ctypes.c_size_t),
-    ]
-    lib.rd_kafka_conf_destroy.argtypes = [ctypes.c_void_p]
-    conf = lib.rd_kafka_conf_new()
-    try:
-        value, size = ctypes.create_string_buffer(256), ctypes.c_size_t(256)
-        assert lib.rd_kafka_conf_get(conf, name.encode(), value, ctypes.byref(size)) == 0, name
-        return value.value.decode()
-    finally:
-        lib.rd_kafka_conf_destroy(conf)
 
 
 def close(producer) -> None:
@@ -168,7 +144,7 @@ def test_a_transactional_id_turns_idempotence_on(kafka_bootstrap):
         )
 
 
-def test_transaction_defaults_of_the_python_clients():
+def test_transaction_defaults_of_the_python_clients(librdkafka_default):
     assert librdkafka_default("transaction.timeout.ms") == "60000"
     assert KafkaProducer.DEFAULT_CONFIG["transaction_timeout_ms"] == 60000
     assert librdkafka_default("isolation.level") == "read_committed"

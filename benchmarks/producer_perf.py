@@ -44,12 +44,17 @@ NOTES = Path("/work/notes/perf-results")
 class Case:
     label: str
     client: str = "confluent-kafka"  # confluent-kafka, kafka-python, java
-    settings: dict[str, str] = field(default_factory=r.settings)
+    settings: dict = field(default_factory=r.settings)
     pattern: str = "async"  # confluent-kafka: async, recipe, fire, sync; kafka-python: async, sync
     payload: str = "letters100"  # letters100 (100-byte records) or json (click-stream events)
     latency: bool = False  # also measure latency at the fixed rate
     throughput: bool = True
     n_factor: float = 1.0  # fewer records for slow patterns (sync)
+    # settings in the client's own names, used as given over the client's real defaults ({}: the
+    # defaults themselves), instead of every COMMON setting translated
+    native: bool = False
+    baseline: str | None = None  # the case its ratios are to (default: the group's baseline)
+    extras: bool | None = None  # kafka-python in its own process: with the optional extensions or without
 
 
 @dataclass
@@ -59,17 +64,65 @@ class Group:
     baseline: str
     cases: list[Case]
     min_reps: int = 0  # more repetitions where one figure matters most
+    ratio_header: str | None = None  # the tables' ratio column, when cases have their own baselines
+
+
+TUNING = ROOT / "examples" / "production" / "tuning"
+
+
+def tuning_profiles() -> dict[str, dict[str, dict]]:
+    """The tuning page's profiles, read from its examples: {client: {profile: settings}}."""
+    import importlib.util
+
+    out = {}
+    for client, filename in (("confluent-kafka", "01_profiles_confluent_kafka.py"),
+                             ("kafka-python", "02_profiles_kafka_python.py")):  # fmt: skip
+        spec = importlib.util.spec_from_file_location(f"tuning_{client.replace('-', '_')}", TUNING / filename)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        out[client] = module.PROFILES
+    return out
+
+
+# The reference's high-throughput profile in Java names, for ProducerPerformance (the tuning page's
+# profiles are for the Python clients; 65536-byte batches are larger than the Java default).
+JAVA_HIGH_THROUGHPUT = {
+    "linger.ms": "20", "batch.size": "65536", "compression.type": "lz4", "buffer.memory": "67108864",
+    "acks": "all", "enable.idempotence": "true",
+}  # fmt: skip
+
+
+def profile_cases(latency: bool, clients: tuple[str, ...], profiles: tuple[str, ...] | None = None) -> list[Case]:
+    """Each client's defaults, then the tuning page's profiles over those same defaults."""
+    cases = []
+    for client, by_name in tuning_profiles().items():
+        if client not in clients:
+            continue
+        base = f"{client} defaults"
+        slow = 0.5 if client == "kafka-python" else 1.0
+        cases.append(Case(base, client=client, settings={}, native=True, latency=latency, n_factor=slow, baseline=base))
+        cases += [
+            Case(f"{client} {name}", client=client, settings=dict(conf), native=True, latency=latency,
+                 n_factor=slow, baseline=base)
+            for name, conf in by_name.items() if profiles is None or name in profiles
+        ]  # fmt: skip
+    if "java" in clients:
+        cases += [
+            Case("java defaults", client="java", settings={}, native=True, baseline="java defaults"),
+            Case("java high-throughput (reference)", client="java", settings=JAVA_HIGH_THROUGHPUT, native=True,
+                 baseline="java defaults"),
+        ]  # fmt: skip
+    return cases
 
 
 def groups(mode: str) -> list[Group]:
     s = r.settings
-    ht = s(linger_ms=20, batch_size=65536, compression_type="lz4", buffer_memory=67108864)
-    base = s(linger_ms=0, batch_size=16384)
+    defaults = "the same client's defaults"
     if mode == "quick":
         return [
-            Group("profiles", "Baseline vs high-throughput profile", "baseline", [
-                Case("baseline", settings=base), Case("high-throughput", settings=ht),
-            ]),
+            Group("profiles", "The tuning page's high-throughput profile against confluent-kafka's defaults",
+                  "confluent-kafka defaults", profile_cases(True, ("confluent-kafka",), ("high-throughput",)),
+                  ratio_header=f"msgs/s ÷ {defaults}"),
             Group("compression", "Compression on JSON events", "none", [
                 Case(c, settings=s(compression_type=c, batch_size=65536), payload="json") for c in ("none", "lz4")
             ]),
@@ -78,8 +131,6 @@ def groups(mode: str) -> list[Group]:
                 Case("sync", settings=s(linger_ms=0), pattern="sync", n_factor=0.01),
             ]),
         ]  # fmt: skip
-    low = s(linger_ms=0, batch_size=16384, acks=1, compression_type="none", enable_idempotence=False)
-    maxrel = s(delivery_timeout_ms=300000, linger_ms=5, compression_type="lz4")
     same = s(linger_ms=20, batch_size=65536)  # the three clients, identical settings
     return [
         Group("acks", "acks (linger.ms=0)", "acks=1", [
@@ -110,14 +161,8 @@ def groups(mode: str) -> list[Group]:
             Case("kafka-python async", client="kafka-python", settings=s(linger_ms=0), n_factor=0.5),
             Case("kafka-python sync", client="kafka-python", settings=s(linger_ms=0), pattern="sync", n_factor=0.01),
         ]),
-        Group("profiles", "The reference's three profiles", "baseline", [
-            Case("baseline", settings=base, latency=True),
-            Case("high-throughput", settings=ht, latency=True),
-            Case("low-latency", settings=low, latency=True),
-            Case("max-reliability", settings=maxrel, latency=True),
-            Case("java baseline", client="java", settings=base),
-            Case("java high-throughput", client="java", settings=ht),
-        ]),
+        Group("profiles", "The tuning page's profiles against each client's defaults", "confluent-kafka defaults",
+              profile_cases(True, ("confluent-kafka", "kafka-python", "java")), ratio_header=f"msgs/s ÷ {defaults}"),
         Group("clients", "Clients side by side (acks=all, idempotence, linger.ms=20, batch.size=65536)", "java", [
             Case("java", client="java", settings=same, n_factor=2),
             Case("confluent-kafka recipe", settings=same, pattern="recipe", n_factor=2),
@@ -128,6 +173,11 @@ def groups(mode: str) -> list[Group]:
             Case(c, client=c, settings=s(linger_ms=0), latency=True, throughput=False)
             for c in ("confluent-kafka", "kafka-python", "java")
         ]),
+        Group("kafka-python-extras", "kafka-python with and without its C CRC-32C extension (settings as the "
+              "client comparison)", "kafka-python, pure-Python CRC-32C", [
+            Case("kafka-python, pure-Python CRC-32C", client="kafka-python", settings=same, extras=False),
+            Case("kafka-python + crc32c", client="kafka-python", settings=same, extras=True),
+        ], min_reps=5),
     ]  # fmt: skip
 
 
@@ -193,7 +243,10 @@ def run(
     progress: bool = True,
     only: list[str] | None = None,
     reps: int | None = None,
+    extras: Path | None = None,
 ) -> dict:
+    """extras: a directory with kafka-python's optional packages (pip install --target DIR crc32c);
+    without it the kafka-python-extras group is left out, and the result says so."""
     plan = PLANS[mode]
     reps = reps or plan.reps
     started, t0 = datetime.now(UTC), time.monotonic()
@@ -201,6 +254,11 @@ def run(
     payloads = {"letters100": r.letters_payloads(100), "json": r.json_events()}
     broker_pids = [n.pid for n in cluster.brokers if n.pid]
     chosen = [g for g in groups(mode) if not only or g.name in only]
+    skipped = {}
+    if extras is None and any(c.extras for g in chosen for c in g.cases):
+        skipped = {g.name: "no --kafka-python-extras directory" for g in chosen if any(c.extras for c in g.cases)}
+        chosen = [g for g in chosen if g.name not in skipped]
+        print(f"left out (no --kafka-python-extras): {', '.join(skipped)}", file=sys.stderr)
     total = sum(len(g.cases) * max(reps, g.min_reps) * 2 for g in chosen)  # upper bound; advanced per step
     out = {
         "mode": mode,
@@ -210,6 +268,8 @@ def run(
         "loadavg_before": os.getloadavg(),
         "plan": {"reps": reps, "records": plan.records, "rate_msgs_per_s": plan.rate, "latency_s": plan.latency_s},
         "common_settings": r.COMMON,
+        "kafka_python_extras": sorted(p.stem for p in extras.glob("*.dist-info")) if extras else None,
+        "skipped_groups": skipped,
         "groups": {},
     }
     created: list[str] = []
@@ -228,7 +288,7 @@ def run(
                 for c in order:
                     bar.set_description(f"{g.name}: {c.label} ({rep + 1}/{g_reps})")
                     raw[c.label].append(_one(c, topics[c.label], plan, bootstrap, cluster, broker_pids, payloads,
-                                              classpath))  # fmt: skip
+                                              classpath, extras))  # fmt: skip
                     bar.update(2)
             out["groups"][g.name] = _group_summary(g, raw, topics)
     finally:
@@ -240,7 +300,9 @@ def run(
     return out
 
 
-def _one(c: Case, topic: str, plan: Plan, bootstrap: str, cluster: Cluster, broker_pids, payloads, classpath) -> dict:
+def _one(
+    c: Case, topic: str, plan: Plan, bootstrap: str, cluster: Cluster, broker_pids, payloads, classpath, extras
+) -> dict:
     leader = cluster.leader(topic, 0)
     pdir = cluster.node(leader).data_dir / f"{topic}-0" if leader is not None else None
     n = max(50, int(plan.records * c.n_factor))
@@ -248,10 +310,14 @@ def _one(c: Case, topic: str, plan: Plan, bootstrap: str, cluster: Cluster, brok
     result: dict = {}
     if c.throughput:
         probe = r.Probe(broker_pids, pdir)
-        if c.client == "confluent-kafka":
-            f = lambda: r.confluent_throughput(bootstrap, topic, c.settings, data, n, probe, c.pattern)  # noqa: E731
+        if c.extras is not None:
+            f = lambda: r.kafka_python_isolated(  # noqa: E731
+                bootstrap, topic, c.settings, c.payload, n, broker_pids, pdir, extras if c.extras else None
+            )
+        elif c.client == "confluent-kafka":
+            f = lambda: r.confluent_throughput(bootstrap, topic, c.settings, data, n, probe, c.pattern, c.native)  # noqa: E731
         elif c.client == "kafka-python":
-            f = lambda: r.kafka_python_throughput(bootstrap, topic, c.settings, data, n, probe, c.pattern)  # noqa: E731
+            f = lambda: r.kafka_python_throughput(bootstrap, topic, c.settings, data, n, probe, c.pattern, c.native)  # noqa: E731
         else:
             f = lambda: r.java_run(classpath, bootstrap, topic, c.settings, n, 100, -1, probe)  # noqa: E731
         thr = r.kafka_error_safe(f)
@@ -260,10 +326,11 @@ def _one(c: Case, topic: str, plan: Plan, bootstrap: str, cluster: Cluster, brok
         result.update(thr)
     if c.latency:
         k = int(plan.rate * plan.latency_s)
+        at_rate = (bootstrap, topic, c.settings, data[0], plan.rate, plan.latency_s, c.native)
         if c.client == "confluent-kafka":
-            f = lambda: r.confluent_latency(bootstrap, topic, c.settings, data[0], plan.rate, plan.latency_s)  # noqa: E731
+            f = lambda: r.confluent_latency(*at_rate)  # noqa: E731
         elif c.client == "kafka-python":
-            f = lambda: r.kafka_python_latency(bootstrap, topic, c.settings, data[0], plan.rate, plan.latency_s)  # noqa: E731
+            f = lambda: r.kafka_python_latency(*at_rate)  # noqa: E731
         else:
             probe = r.Probe(broker_pids, None)
             f = lambda: r.java_run(classpath, bootstrap, topic, c.settings, k, 100, plan.rate, probe)  # noqa: E731
@@ -288,18 +355,23 @@ def _group_summary(g: Group, raw: dict[str, list[dict]], topics: dict[str, str])
             "pattern": c.pattern,
             "payload": c.payload,
             "settings": c.settings,
+            "settings_kind": "the client's own names, over its defaults" if c.native else "Java names, translated",
+            "baseline": c.baseline or g.baseline,
             "topic": topics[c.label],
             "stats": stats,
             "failures": [x[k] for x in runs for k in ("failed", "lat_failed") if k in x],
             "errors": sum(x.get("errors", 0) + x.get("lat_errors", 0) for x in runs),
             "runs": runs,
         }
-    base = cases[g.baseline]["stats"]
     for case in cases.values():
+        base = cases[case["baseline"]]["stats"]
         case["ratio_to_baseline"] = {
             m: case["stats"][m]["median"] / base[m]["median"] for m in case["stats"] if m in base and base[m]["median"]
         }
-    return {"title": g.title, "baseline": g.baseline, "cases": cases}
+    out = {"title": g.title, "baseline": g.baseline, "cases": cases}
+    if g.ratio_header:
+        out["ratio_header"] = g.ratio_header
+    return out
 
 
 def _delete(bootstrap: str, topics: list[str]) -> None:
@@ -341,12 +413,19 @@ def main() -> None:
     ap.add_argument("--only", nargs="*", help="group names to run (default: all of the mode)")
     ap.add_argument("--reps", type=int, help="repetitions per configuration (default 3)")
     ap.add_argument("--publish", action="store_true", help="write docs/assets/perf/ (JSON, PNGs, tables.txt)")
+    ap.add_argument("--kafka-python-extras", type=Path, metavar="DIR",
+                    help="kafka-python's optional packages, installed with pip install --target DIR crc32c: "
+                         "runs the kafka-python-extras group")  # fmt: skip
     args = ap.parse_args()
+    if args.publish and (args.only or args.mode != "full"):
+        sys.exit("--publish replaces the whole snapshot: only with a complete --mode full run (no --only)")
+    if args.kafka_python_extras and not (args.kafka_python_extras / "crc32c").exists():
+        sys.exit(f"no crc32c in {args.kafka_python_extras}: .venv/bin/pip install --target DIR 'crc32c>=2.9,<3'")
     cluster = Cluster.attach(args.state_dir, log=lambda _: None)
     bootstrap = args.bootstrap or cluster.bootstrap_servers
     if bootstrap != cluster.bootstrap_servers:
         sys.exit(f"--bootstrap {bootstrap} is not the cluster in {cluster.state_dir} ({cluster.bootstrap_servers})")
-    result = run(args.mode, bootstrap, cluster, only=args.only, reps=args.reps)
+    result = run(args.mode, bootstrap, cluster, only=args.only, reps=args.reps, extras=args.kafka_python_extras)
     path = save(result, args.publish)
     print(f"{path} ({result['elapsed_s']:.0f} s)")
 

@@ -36,7 +36,8 @@ def group_table(name: str, g: dict) -> str:
     if name not in BYTE_GROUPS:
         cols = [c for c in cols if "per_payload_byte" not in c[0]]
     show_ratio = any("msgs_per_s" in case["stats"] for case in cases.values())
-    head = ["configuration", *(h for _, h, _ in cols)] + ([f"msgs/s ÷ {g['baseline']}"] if show_ratio else [])
+    ratio_head = g.get("ratio_header") or f"msgs/s ÷ {g['baseline']}"
+    head = ["configuration", *(h for _, h, _ in cols)] + ([ratio_head] if show_ratio else [])
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for label, case in cases.items():
         row = [f"`{label}`", *(_cell(case["stats"].get(m), f) for m, _, f in cols)]

@@ -189,7 +189,14 @@ def percentiles(samples: list[float]) -> dict[str, float]:
 
 
 # -- confluent-kafka -------------------------------------------------------------------------
-def _librdkafka_config(bootstrap: str, s: dict[str, str], stats_ms: int) -> dict:
+def _librdkafka_config(bootstrap: str, s: dict, stats_ms: int, native: bool = False) -> dict:
+    """s in Java names (every COMMON key), translated; or, native, librdkafka's own configuration
+    used as given over librdkafka's defaults (a tuning profile, or {} for the defaults themselves)."""
+    if native:
+        conf = {"bootstrap.servers": bootstrap, **s}
+        if stats_ms:
+            conf["statistics.interval.ms"] = stats_ms
+        return conf
     conf = {
         "bootstrap.servers": bootstrap,
         "acks": s["acks"],
@@ -248,7 +255,14 @@ def _warm_up(p: Producer, topic: str, payloads: list[bytes], stats: _Stats | Non
 
 
 def confluent_throughput(
-    bootstrap: str, topic: str, s: dict[str, str], payloads: list[bytes], n: int, probe: Probe, pattern: str = "async"
+    bootstrap: str,
+    topic: str,
+    s: dict,
+    payloads: list[bytes],
+    n: int,
+    probe: Probe,
+    pattern: str = "async",
+    native: bool = False,
 ) -> dict:
     """n records as fast as the pattern allows. pattern: async (per-record callback, poll(0) after
     each produce), recipe (one producer-level callback, poll(0) every 1000 records), fire (no
@@ -259,7 +273,7 @@ def confluent_throughput(
         counts["err" if err else "ok"] += 1
 
     stats = _Stats()
-    conf = _librdkafka_config(bootstrap, s, stats_ms=200)
+    conf = _librdkafka_config(bootstrap, s, stats_ms=200, native=native)
     conf["stats_cb"] = stats
     if pattern == "recipe":
         conf["on_delivery"] = on_delivery
@@ -302,13 +316,13 @@ def confluent_throughput(
 
 
 def confluent_latency(
-    bootstrap: str, topic: str, s: dict[str, str], payload: bytes, rate: float, seconds: float
+    bootstrap: str, topic: str, s: dict, payload: bytes, rate: float, seconds: float, native: bool = False
 ) -> dict:
     """Records at a fixed rate; latency = delivery-callback time minus produce() time."""
     lat: list[float] = []
     rd_lat: list[float] = []
     errors = [0]
-    p = Producer(_librdkafka_config(bootstrap, s, stats_ms=0))
+    p = Producer(_librdkafka_config(bootstrap, s, stats_ms=0, native=native))
     _warm_up(p, topic, [payload])
     n = int(rate * seconds)
     interval = 1.0 / rate
@@ -343,9 +357,12 @@ def confluent_latency(
 
 
 # -- kafka-python ----------------------------------------------------------------------------
-def _kafka_python_producer(bootstrap: str, s: dict[str, str]):
+def _kafka_python_producer(bootstrap: str, s: dict, native: bool = False):
+    """s in Java names, translated; or, native, KafkaProducer keyword arguments over its defaults."""
     from kafka import KafkaProducer
 
+    if native:
+        return KafkaProducer(bootstrap_servers=bootstrap.split(","), **s)
     comp = s["compression.type"]
     return KafkaProducer(
         bootstrap_servers=bootstrap.split(","),
@@ -374,7 +391,14 @@ def _kafka_python_mechanism(producer) -> dict:
 
 
 def kafka_python_throughput(
-    bootstrap: str, topic: str, s: dict[str, str], payloads: list[bytes], n: int, probe: Probe, pattern: str = "async"
+    bootstrap: str,
+    topic: str,
+    s: dict,
+    payloads: list[bytes],
+    n: int,
+    probe: Probe,
+    pattern: str = "async",
+    native: bool = False,
 ) -> dict:
     """pattern: async (a callback per record), sync (future.get() per record)."""
     counts = {"ok": 0, "err": 0}
@@ -388,7 +412,7 @@ def kafka_python_throughput(
         with lock:
             counts["err"] += 1
 
-    p = _kafka_python_producer(bootstrap, s)
+    p = _kafka_python_producer(bootstrap, s, native)
     try:
         _kafka_python_warm_up(p, topic, payloads)
         sizes = sum(len(payloads[i % len(payloads)]) for i in range(n))
@@ -412,12 +436,12 @@ def kafka_python_throughput(
 
 
 def kafka_python_latency(
-    bootstrap: str, topic: str, s: dict[str, str], payload: bytes, rate: float, seconds: float
+    bootstrap: str, topic: str, s: dict, payload: bytes, rate: float, seconds: float, native: bool = False
 ) -> dict:
     lat: list[float] = []
     errors = [0]
     clock = time.perf_counter
-    p = _kafka_python_producer(bootstrap, s)
+    p = _kafka_python_producer(bootstrap, s, native)
     try:
         _kafka_python_warm_up(p, topic, [payload])
         n = int(rate * seconds)
@@ -435,6 +459,44 @@ def kafka_python_latency(
         p.close(timeout=10)
     out = percentiles(lat)
     out.update(errors=errors[0] + (n - len(lat) - errors[0]), rate=rate)
+    return out
+
+
+def kafka_python_isolated(
+    bootstrap: str,
+    topic: str,
+    s: dict,
+    payload: str,
+    n: int,
+    broker_pids: list[int],
+    partition_dir: Path | None,
+    extras: Path | None,
+) -> dict:
+    """kafka_python_throughput in a fresh interpreter (kafka_python_worker.py): with ``extras`` (a
+    directory of optional packages, e.g. crc32c) on its path, or with crc32c hidden even if installed.
+    The result says which CRC-32C implementation kafka-python used, and the run fails if it is not
+    the one asked for."""
+    import os
+    import sys
+
+    spec = {
+        "bootstrap": bootstrap, "topic": topic, "settings": s, "payload": payload, "n": n,
+        "broker_pids": broker_pids, "partition_dir": str(partition_dir) if partition_dir else None,
+        "hide": [] if extras else ["crc32c"],
+    }  # fmt: skip
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(
+        [*([str(extras)] if extras else []), str(Path(__file__).resolve().parents[1]), env.get("PYTHONPATH", "")]
+    ).rstrip(os.pathsep)
+    worker = Path(__file__).with_name("kafka_python_worker.py")
+    cmd = [sys.executable, str(worker), json.dumps(spec)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=600, check=False)
+    if proc.returncode != 0:
+        raise RuntimeError(f"kafka-python worker failed ({proc.returncode}): {proc.stderr[-800:]}")
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    wanted = "crc32c" if extras else "pure Python"
+    if out["crc32c_implementation"] != wanted:
+        raise RuntimeError(f"kafka-python used {out['crc32c_implementation']!r} CRC-32C, not {wanted!r}")
     return out
 
 

@@ -49,6 +49,8 @@ class Setting:
     ``librdkafka`` lists equivalent property names (empty: none); the first one is compared, after
     multiplying by ``librdkafka_scale`` (its unit differs from Java's). ``kafka_python`` is the
     ``DEFAULT_CONFIG`` key, or None. ``kind`` selects the normalisation in :func:`normalize`.
+    ``unlike`` names clients whose nearest setting is another kind of limit: shown, never compared.
+    ``note`` is added to the Check cell.
     """
 
     java: str
@@ -56,6 +58,8 @@ class Setting:
     kafka_python: str | None
     kind: str = "int"
     librdkafka_scale: int = 1
+    unlike: tuple[str, ...] = ()
+    note: str = ""
 
 
 SETTINGS: tuple[Setting, ...] = (
@@ -73,8 +77,19 @@ SETTINGS: tuple[Setting, ...] = (
         ("queue.buffering.max.kbytes", "queue.buffering.max.messages"),
         None,
         librdkafka_scale=1024,
+        unlike=("librdkafka",),
+        note=(
+            "not the same limit: Java counts bytes of record batches and blocks `send()` up to `max.block.ms`; "
+            "librdkafka counts queued messages and payload KiB and raises `BufferError` at once; "
+            "kafka-python has no bound ([below](#batching-and-the-send-buffer))"
+        ),
     ),
-    Setting("max.block.ms", (), "max_block_ms"),
+    Setting(
+        "max.block.ms",
+        (),
+        "max_block_ms",
+        note="in kafka-python it bounds only waits for metadata (and `init_transactions()`), never for memory",
+    ),
     Setting("max.request.size", ("message.max.bytes",), "max_request_size"),
     Setting(
         "max.in.flight.requests.per.connection",
@@ -285,15 +300,19 @@ class Row:
             out["kafka-python"] = normalize(s.kind, self.kafka_python)
         return out
 
+    def compared(self) -> dict[str, Any]:
+        """normalized(), less the clients whose setting is another kind of limit."""
+        return {client: v for client, v in self.normalized().items() if client not in self.setting.unlike}
+
     def wrong_for(self) -> list[str]:
         """Clients whose default is not what the reference claims."""
         if self.claim is None:
             return []
         claimed = normalize(self.setting.kind, self.claim["value"])
-        return [client for client, value in self.normalized().items() if value != claimed]
+        return [client for client, value in self.compared().items() if value != claimed]
 
     def clients_differ(self) -> bool:
-        return len({repr(v) for v in self.normalized().values()}) > 1
+        return len({repr(v) for v in self.compared().values()}) > 1
 
 
 def collect() -> tuple[dict[str, str], list[Row]]:
@@ -381,6 +400,8 @@ def _check_cell(row: Row) -> str:
         notes.append(f"{RIGHT} reference right")
     if row.clients_differ():
         notes.append("clients differ")
+    if row.setting.note:
+        notes.append(row.setting.note)
     return "; ".join(notes)
 
 

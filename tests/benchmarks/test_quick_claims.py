@@ -30,20 +30,31 @@ def test_every_run_delivered_everything(quick):
             assert case["failures"] == [], label
             assert case["errors"] == 0, label
             assert case["stats"]["msgs_per_s"]["n"] == 3, label  # three interleaved runs each
+            if "p50_ms" in case["stats"]:
+                assert case["stats"]["p50_ms"]["n"] == 3, label
 
 
-def test_high_throughput_profile_beats_the_baseline_for_small_records(quick):
+def test_high_throughput_profile_fills_bigger_requests_but_gains_little_over_librdkafka_defaults(quick):
+    """The tuning page's confluent-kafka high-throughput profile against librdkafka's own defaults
+    (not against a cut-down baseline): twice the records per request, not 1.5x the msgs/s, and
+    the median record waits for its longer linger.ms."""
     profiles = quick["profiles"]
-    speedup = median(profiles, "high-throughput", "msgs_per_s") / median(profiles, "baseline", "msgs_per_s")
-    # Not the 2x one might expect on a loaded 2-core machine: full runs measured 1.9x and 2.0x.
-    assert speedup >= 1.5, f"high-throughput / baseline msgs/s = {speedup:.2f}"
-    # The mechanism: far fewer, fuller Produce requests, and less broker CPU per record.
-    assert median(profiles, "high-throughput", "records_per_request") >= 3 * median(
-        profiles, "baseline", "records_per_request"
-    )
-    assert median(profiles, "high-throughput", "broker_cpu_us_per_msg") < median(
-        profiles, "baseline", "broker_cpu_us_per_msg"
-    )
+    base, ht = "confluent-kafka defaults", "confluent-kafka high-throughput"
+    tuning = SCRIPT.parents[1] / "examples" / "production" / "tuning" / "01_profiles_confluent_kafka.py"
+    spec = importlib.util.spec_from_file_location("tuning_profiles_under_test", tuning)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert profiles["cases"][ht]["settings"] == module.PROFILES["high-throughput"], "the tuning page's profile"
+    assert not {"batch.size", "queue.buffering.max.kbytes", "queue.buffering.max.messages"} & set(
+        profiles["cases"][ht]["settings"]
+    ), "librdkafka's own batch and queue limits"
+    assert profiles["cases"][base]["settings"] == {}
+    assert median(profiles, ht, "records_per_request") >= 1.5 * median(profiles, base, "records_per_request")
+    speedup = median(profiles, ht, "msgs_per_s") / median(profiles, base, "msgs_per_s")
+    # Full runs measured 1.00x; the defaults already fill ~1 MB batches at saturation.
+    assert speedup < 1.5, f"high-throughput / defaults msgs/s = {speedup:.2f}"
+    # linger.ms 20 instead of 5: full runs measured p50 15 ms against 5.7 ms at 1,000 records/s
+    assert median(profiles, ht, "p50_ms") >= median(profiles, base, "p50_ms") + 5
 
 
 def test_lz4_stores_under_half_the_bytes_of_none_for_json_events(quick):

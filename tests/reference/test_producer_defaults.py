@@ -12,6 +12,7 @@ import re
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import pytest
@@ -269,7 +270,8 @@ def test_wrong_claims_are_marked_where_independent_reads_disagree(
                 independent["librdkafka"] = int(raw) * row.setting.librdkafka_scale
             if row.setting.kafka_python:
                 independent["kafka-python"] = kp[row.setting.kafka_python]
-            assert wrong == [c for c, v in independent.items() if v != claim["value"]], name
+            compared = {c: v for c, v in independent.items() if c not in row.setting.unlike}
+            assert wrong == [c for c, v in compared.items() if v != claim["value"]], name
     # the claims the page text singles out
     assert rows["linger.ms"].wrong_for() == ["Java", "librdkafka"]
     assert rows["delivery.timeout.ms"].wrong_for() == ["librdkafka"]
@@ -277,6 +279,21 @@ def test_wrong_claims_are_marked_where_independent_reads_disagree(
     assert kp["enable_idempotence"] is True
     assert rows["enable.idempotence"].wrong_for() == ["librdkafka"]
     assert rows["enable.idempotence"].clients_differ()
+
+
+def test_buffer_memory_row_says_the_limits_are_of_different_kinds(hook, rows, table):
+    """librdkafka's queue limits are shown but not compared with buffer.memory, and the row says why."""
+    row, cells = rows["buffer.memory"], table["buffer.memory"]
+    assert row.setting.unlike == ("librdkafka",)
+    assert row.normalized()["librdkafka"] == 1024 * 1024 * 1024 != row.normalized()["Java"] == 33554432
+    assert row.wrong_for() == [] and not row.clients_differ()
+    assert not cells[_column(table, "librdkafka")].endswith(hook.WRONG)
+    assert "`1048576` (`queue.buffering.max.kbytes`)" in cells[_column(table, "librdkafka")]
+    assert "`100000` (`queue.buffering.max.messages`)" in cells[_column(table, "librdkafka")]
+    assert cells[_column(table, "kafka-python")] == hook.NO_EQUIVALENT
+    assert cells["Check"].startswith(f"{hook.RIGHT} reference right; not the same limit: Java counts bytes")
+    assert "raises `BufferError` at once" in cells["Check"] and "kafka-python has no bound" in cells["Check"]
+    assert "bounds only waits for metadata" in table["max.block.ms"]["Check"]
 
 
 def test_a_client_that_cannot_be_read_stops_the_build(monkeypatch, tmp_path):
@@ -346,3 +363,177 @@ def test_default_partitioners_place_keys_differently(kafka_bootstrap):
     assert len(by_default) == len(by_murmur2) == len(keys)
     assert by_murmur2 == murmur2_placement
     assert by_default != murmur2_placement
+
+
+# --- conflicts with idempotence (the page's "Idempotence and acks") -------------------------------
+
+JAVA_PROBES = Path(__file__).parent
+
+
+def _run_java_probe(source: str, *args: str, timeout: float = 120) -> dict[str, str]:
+    """Run a single-file Java probe next to this test against the kafka-clients jars; {key: value} lines."""
+    cmd = [java_executable(), "-cp", resolved().classpath("clients"), str(JAVA_PROBES / source), *args]
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
+    assert out.returncode == 0, out.stderr[-3000:]
+    return dict(line.split("\t", 1) for line in out.stdout.splitlines())
+
+
+def test_java_conflicts_with_defaulted_idempotence(rows):
+    """acks other than all and retries=0 turn defaulted idempotence off without an error; more than 5
+    requests in flight is a ConfigException even then. With idempotence asked for, all three are errors."""
+    assert rows["enable.idempotence"].java == "true"
+    seen = _run_java_probe("IdempotenceConflicts.java")
+    in_flight = (
+        "ConfigException: To use the idempotent producer, max.in.flight.requests.per.connection must be set "
+        "to at most 5. Current value is 6."
+    )
+    acks = "ConfigException: Must set acks to all in order to use the idempotent producer."
+    assert seen == {
+        "enable.idempotence=default none": "idempotent",
+        "enable.idempotence=default acks=1": "not idempotent",
+        "enable.idempotence=default acks=0": "not idempotent",
+        "enable.idempotence=default retries=0": "not idempotent",
+        "enable.idempotence=default max.in.flight=6": in_flight,
+        "enable.idempotence=true none": "idempotent",
+        "enable.idempotence=true acks=1": acks + " Otherwise we cannot guarantee idempotence.",
+        "enable.idempotence=true acks=0": acks + " Otherwise we cannot guarantee idempotence.",
+        "enable.idempotence=true retries=0": "ConfigException: Must set retries to non-zero when using the "
+        "idempotent producer.",
+        "enable.idempotence=true max.in.flight=6": in_flight,
+    }
+
+
+@pytest.mark.parametrize(
+    "conflict",
+    [{"acks": 1}, {"acks": 0}, {"retries": 0}, {"max_in_flight_requests_per_connection": 6}],
+    ids=["acks=1", "acks=0", "retries=0", "max_in_flight=6"],
+)
+def test_kafka_python_conflicts_with_defaulted_idempotence(kafka_bootstrap, conflict):
+    """kafka-python 3.0 turns defaulted idempotence off for all three conflicts, more than 5 in flight
+    included (where Java refuses); asked for explicitly, it raises."""
+    from kafka.errors import KafkaConfigurationError
+
+    producer = KafkaProducer(bootstrap_servers=kafka_bootstrap.split(","), **conflict)
+    try:
+        assert producer.config["enable_idempotence"] is False
+    finally:
+        producer.close(timeout=10)
+    with pytest.raises(KafkaConfigurationError, match="enable_idempotence=True is incompatible with user-provided"):
+        KafkaProducer(bootstrap_servers=kafka_bootstrap.split(","), enable_idempotence=True, **conflict)
+
+
+WARNING_PROBE = """
+import gc, logging, sys
+from kafka import KafkaProducer
+records = []
+handler = logging.Handler()
+handler.emit = records.append
+logging.getLogger("kafka.producer.kafka").addHandler(handler)
+def warned(bootstrap):
+    before = len(records)
+    producer = KafkaProducer(bootstrap_servers=bootstrap.split(","), acks=1)
+    assert producer.config["enable_idempotence"] is False
+    producer.close(timeout=10)
+    del producer
+    gc.collect()
+    return any("Idempotence will be disabled" in r.getMessage() for r in records[before:])
+print(warned(sys.argv[1]), warned(sys.argv[1]))
+"""
+
+
+def test_kafka_python_warns_only_until_a_producer_is_garbage_collected(kafka_bootstrap):
+    """The warning that idempotence was turned off is logged by the first producer of a process only:
+    KafkaProducer.__del__ replaces the module's logger with a null logger for every later producer."""
+    out = subprocess.run(
+        [sys.executable, "-c", WARNING_PROBE, kafka_bootstrap], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert out.stdout.split() == ["True", "False"], out.stderr[-2000:]
+
+
+# --- buffer.memory: three different kinds of limit --------------------------------------------------
+
+
+@pytest.fixture
+def throttled_client_id(kafka_bootstrap):
+    """A client.id the brokers throttle to 1 kB/s (producer_byte_rate), so a producer's buffer never drains."""
+    client_id = f"throttled-{uuid.uuid4().hex[:8]}"
+    assert _run_java_probe("Throttle.java", "quota", kafka_bootstrap, client_id, "1024") == {"quota": "1024"}
+    yield client_id
+    assert _run_java_probe("Throttle.java", "quota", kafka_bootstrap, client_id, "none") == {"quota": "none"}
+
+
+@pytest.mark.timeout(240)
+def test_java_full_buffer_blocks_send_then_fails_the_record(rows, kafka_topic, kafka_bootstrap, throttled_client_id):
+    """buffer.memory is memory for record batches; when it is used up, send() blocks for max.block.ms
+    and then does not throw: the record fails with BufferExhaustedException in its future and callback."""
+    assert rows["buffer.memory"].java == "33554432" and rows["max.block.ms"].java == "60000"
+    seen = _run_java_probe("Throttle.java", "fill", kafka_bootstrap, kafka_topic, throttled_client_id, timeout=180)
+    # 10 kB records, one per 16 kB batch buffer: 1 MiB holds 64 of them (a few more were sent before throttling)
+    assert 60 <= int(seen["accepted"]) <= 80, seen
+    assert 1400 <= int(seen["blocked_ms"]) < 10_000, seen  # max.block.ms=1500
+    assert seen["thrown"] == "nothing"
+    exhausted = "org.apache.kafka.clients.producer.BufferExhaustedException: Failed to allocate 16384 bytes"
+    assert seen["future"].startswith(exhausted) and "max blocking time 1500 ms" in seen["future"]
+    assert seen["callback"] == seen["future"]
+
+
+def test_librdkafka_queue_kbytes_counts_payload_bytes_and_produce_never_waits(rows):
+    """queue.buffering.max.kbytes bounds the payload bytes queued (1 GiB by default); past it, BufferError at once."""
+    assert rows["buffer.memory"].librdkafka["queue.buffering.max.kbytes"] == "1048576"  # KiB: 1 GiB
+    producer = Producer({"bootstrap.servers": "127.0.0.1:1", "queue.buffering.max.kbytes": 1024})
+    try:
+        accepted = 0
+        with pytest.raises(BufferError, match="Queue full"):
+            while accepted <= 1000:
+                started = time.monotonic()
+                producer.produce("defaults-probe", b"x" * 10_000)
+                accepted += 1
+        assert time.monotonic() - started < 1.0
+        assert accepted == 1024 * 1024 // 10_000  # 104 records of 10,000 bytes fit in 1 MiB, the 105th does not
+    finally:
+        producer.purge()
+        producer.flush(0)
+
+
+@pytest.mark.timeout(240)
+def test_kafka_python_send_never_blocks_for_memory(kafka_topic, kafka_bootstrap, throttled_client_id):
+    """kafka-python 3.0 has no buffer bound: with the broker throttling it, 40 MB (more than Java's
+    32 MiB default) pile up in the producer, and no send() waits, even with max_block_ms=1500."""
+    producer = KafkaProducer(
+        bootstrap_servers=kafka_bootstrap.split(","), client_id=throttled_client_id, max_block_ms=1500
+    )
+    try:
+        producer.send(kafka_topic, b"first").get(timeout=30)  # metadata and connection before the clock
+        value, futures, slowest = b"x" * 1000, [], 0.0
+        for _ in range(40_000):
+            started = time.monotonic()
+            futures.append(producer.send(kafka_topic, value))
+            slowest = max(slowest, time.monotonic() - started)
+        pending = sum(1 for f in futures if not f.is_done)
+        assert pending * len(value) > 33554432, f"only {pending} records pending"
+        assert slowest < 1.5, f"a send() took {slowest:.2f} s"
+    finally:
+        # close(timeout=0) raises KafkaTimeoutError with records pending: lift the throttle, then drain
+        _run_java_probe("Throttle.java", "quota", kafka_bootstrap, throttled_client_id, "none")
+        producer.close(timeout=60)
+
+
+def test_kafka_python_max_block_ms_never_waits_for_memory_whatever_its_docstrings_say():
+    """The record accumulator has no memory bound and never reads max_block_ms; the docstrings
+    of KafkaProducer and RecordAccumulator still describe a buffer that blocks."""
+    import inspect
+
+    import kafka.producer.kafka as producer_module
+    import kafka.producer.record_accumulator as accumulator
+
+    source = inspect.getsource(accumulator)
+    assert "max_block_ms" not in source and "buffer_memory" not in source
+    assert "append calls will block\n    when that memory is exhausted" in source  # RecordAccumulator's docstring
+    assert "blocked either because the buffer is full or metadata unavailable" in inspect.getsource(producer_module)
+    uses = re.findall(r"self\.config\['max_block_ms'\]", inspect.getsource(producer_module))
+    # a wakeup_timeout_ms for the network client that nothing reads, the metadata waits of send() and
+    # partitions_for(), and init_transactions() (its wait and its message)
+    assert len(uses) == 5
+    here = Path(producer_module.__file__)
+    readers = [p for p in here.parents[1].rglob("*.py") if p != here and "wakeup_timeout" in p.read_text()]
+    assert readers == []

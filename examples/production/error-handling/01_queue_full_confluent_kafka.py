@@ -7,7 +7,7 @@ import time
 from confluent_kafka import Producer
 
 from kafkalab import new_topic
-from kafkalab.lab import read_topic
+from kafkalab.lab import read_topic, wait_until
 
 BOOTSTRAP_SERVERS = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "localhost:9092")
 QUEUE_LIMIT = 50  # queue.buffering.max.messages, tiny on purpose so the queue fills up
@@ -64,6 +64,26 @@ def demonstrate_retry_once() -> BufferError | None:
         error = exc
     producer.flush(30)
     return error
+
+
+def acknowledged_records_keep_their_slots() -> dict:
+    """Records the broker has acknowledged still fill the queue until poll() serves their delivery reports."""
+    topic = new_topic(BOOTSTRAP_SERVERS, "slots")
+    producer = Producer({"bootstrap.servers": BOOTSTRAP_SERVERS, "queue.buffering.max.messages": QUEUE_LIMIT})
+    reports = []
+    for i in range(QUEUE_LIMIT):
+        producer.produce(topic, f"fill-{i}".encode(), on_delivery=lambda err, msg: reports.append(err))
+    stored = wait_until(lambda: len(read_topic(BOOTSTRAP_SERVERS, topic)) == QUEUE_LIMIT, 30, "all records stored")
+    try:
+        producer.produce(topic, b"one more")
+        before_poll = None
+    except BufferError as exc:
+        before_poll = exc
+    producer.poll(5)
+    served = list(reports)
+    producer.produce(topic, b"one more")  # the served reports freed the slots
+    remaining = producer.flush(30)
+    return {"stored": stored, "before_poll": before_poll, "served": served, "remaining": remaining}
 
 
 def main(records: int = RECORDS) -> dict:

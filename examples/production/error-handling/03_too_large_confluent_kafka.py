@@ -11,7 +11,7 @@ BOOTSTRAP_SERVERS = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "localhost:9092")
 TOPIC_LIMIT = 2000  # the topic's max.message.bytes
 
 
-def over_producer_limit() -> KafkaException | None:
+def over_producer_limit() -> dict:
     topic = new_topic(BOOTSTRAP_SERVERS, "too-large-local")
     # --8<-- [start:producer-limit]
     producer = Producer({"bootstrap.servers": BOOTSTRAP_SERVERS, "message.max.bytes": 10_000})
@@ -22,14 +22,15 @@ def over_producer_limit() -> KafkaException | None:
     # --8<-- [end:producer-limit]
     else:
         error = None
+    queued = len(producer)  # nothing was queued, so no delivery report can follow
     producer.flush(10)
-    return error
+    return {"error": error, "queued": queued}
 
 
-def over_topic_limit() -> dict:
+def over_topic_limit(**extra_config) -> dict:
     topic = new_topic(BOOTSTRAP_SERVERS, "too-large-topic", config={"max.message.bytes": str(TOPIC_LIMIT)})
     # --8<-- [start:topic-limit]
-    producer = Producer({"bootstrap.servers": BOOTSTRAP_SERVERS})  # message.max.bytes: about 1 MB
+    producer = Producer({"bootstrap.servers": BOOTSTRAP_SERVERS, **extra_config})  # message.max.bytes: about 1 MB
     reports = {}
 
     def on_delivery(err, msg):
@@ -63,6 +64,7 @@ def main() -> dict:
     return {
         "producer_limit": over_producer_limit(),
         "topic_limit": over_topic_limit(),
+        "topic_limit_idempotent": over_topic_limit(**{"enable.idempotence": True}),
         "batch_default": batch_over_topic_limit(None),
         "batch_fixed": batch_over_topic_limit(TOPIC_LIMIT - 500),
     }

@@ -33,7 +33,7 @@ def over_topic_limit(**producer_config) -> dict:
     # --8<-- [start:topic-limit]
     producer = KafkaProducer(bootstrap_servers=BOOTSTRAP_SERVERS.split(","), **producer_config)
     outcomes = {}
-    for name, value in (("large", b"x" * 5000), ("small", b"x" * 100)):
+    for name, value in (("large", b"x" * 5000), ("small", b"x" * 100), ("small again", b"x" * 100)):
         try:
             outcomes[name] = producer.send(topic, value).get(timeout=10)  # RecordMetadata
         except MessageSizeTooLargeError as exc:
@@ -72,6 +72,7 @@ def main() -> dict:
         # --8<-- [start:guard]
         "topic_limit_guarded": over_topic_limit(max_request_size=TOPIC_LIMIT),
         # --8<-- [end:guard]
+        "topic_limit_not_idempotent": over_topic_limit(enable_idempotence=False),
         "batch": batch_over_topic_limit(),
     }
 

@@ -5,6 +5,7 @@ import os
 from confluent_kafka import Producer
 
 from kafkalab import new_topic
+from kafkalab.lab import read_topic
 
 BOOTSTRAP_SERVERS = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "localhost:9092")
 
@@ -18,7 +19,9 @@ def main() -> dict:
         "int key": {"key": 42, "value": b"ok"},
         "dict value": {"value": {"qty": 5}},
         "int header value": {"value": b"ok", "headers": {"attempt": 1}},
-        "str value": {"value": "text is encoded as UTF-8"},
+        "str value": {"value": "grüße, encoded as UTF-8"},
+        "str key": {"key": "küche", "value": b"ok"},
+        "no key, no value": {},
     }
     outcomes = {}
     for name, kwargs in cases.items():
@@ -28,10 +31,11 @@ def main() -> dict:
         except (TypeError, ValueError) as exc:
             outcomes[name] = exc
     # --8<-- [end:cases]
-    producer.flush(10)
-    return outcomes
+    remaining = producer.flush(10)
+    stored = [(msg.key(), msg.value()) for msg in read_topic(BOOTSTRAP_SERVERS, topic)]
+    return {"outcomes": outcomes, "remaining": remaining, "stored": stored}
 
 
 if __name__ == "__main__":
-    for name, outcome in main().items():
+    for name, outcome in main()["outcomes"].items():
         print(f"{name}: {outcome!r}")

@@ -18,6 +18,7 @@ def main() -> dict:
         "int key": {"key": 42, "value": b"ok"},
         "str value": {"value": "text is not encoded for you"},
         "headers as dict": {"value": b"ok", "headers": {"attempt": b"1"}},
+        "int header value": {"value": b"ok", "headers": [("attempt", 1)]},
         "no key, no value": {},
     }
     outcomes = {}

@@ -2,6 +2,7 @@
 the DLT, unchanged, with the error and its origin in headers."""
 
 import os
+import threading
 
 from confluent_kafka import Producer
 
@@ -46,6 +47,20 @@ class DeadLetterRouter:
 
 
 # --8<-- [end:dead-letter]
+
+
+def what_a_delivery_report_carries() -> dict:
+    """A record sent with headers: what its delivery report's msg.headers() says, and which thread runs the callback."""
+    topic = new_topic(BOOTSTRAP_SERVERS, "report-headers")
+    producer = Producer({"bootstrap.servers": BOOTSTRAP_SERVERS})
+    seen = {}
+
+    def on_delivery(err, msg):
+        seen.update(err=err, headers=msg.headers(), thread=threading.get_ident())
+
+    producer.produce(topic, b"v", headers=[("source", b"shop")], on_delivery=on_delivery)
+    producer.flush(30)
+    return {**seen, "caller_thread": threading.get_ident(), "stored_headers": read_back(topic)[0][2]}
 
 
 def read_back(topic: str) -> list:

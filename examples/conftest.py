@@ -80,10 +80,21 @@ def included_code() -> set[tuple[Path, str | None]]:
     return shown
 
 
+def block_ids(blocks: list[CodeExample]) -> list[str]:
+    """`docs/page.md#2`: the page's second inline block. Stable when lines above it change."""
+    seen: dict[str, int] = defaultdict(int)
+    ids = []
+    for block in blocks:
+        page = str(block.path.relative_to(ROOT))
+        seen[page] += 1
+        ids.append(f"{page}#{seen[page]}")
+    return ids
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "inline_block" in metafunc.fixturenames:
         blocks = inline_blocks()
-        metafunc.parametrize("inline_block", blocks, ids=[str(b) for b in blocks])
+        metafunc.parametrize("inline_block", blocks, ids=block_ids(blocks))
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:

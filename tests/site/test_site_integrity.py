@@ -32,7 +32,9 @@ def test_every_include_and_section_exists():
         if section:
             text = target.read_text()
             for edge in ("start", "end"):
-                assert f"--8<-- [{edge}:{section}]" in text, f"{page.relative_to(ROOT)}: no [{edge}:{section}] in {path}"
+                assert f"--8<-- [{edge}:{section}]" in text, (
+                    f"{page.relative_to(ROOT)}: no [{edge}:{section}] in {path}"
+                )
 
 
 def test_every_example_is_shown_on_a_page():

@@ -3,14 +3,20 @@
 Only the synchronous and the callback patterns ever learn about the rejection; fire-and-forget looks like success.
 """
 
+import contextlib
+import logging
+import os
 import threading
+import time
+from pathlib import Path
 
 import pytest
 from confluent_kafka import KafkaError, KafkaException, Producer
+from kafka import KafkaProducer
 from kafka.errors import MessageSizeTooLargeError
 
 import kafkalab
-from kafkalab.lab import read_partition
+from kafkalab.lab import read_partition, wait_until
 
 TOO_BIG = b"x" * 4096  # the topic below accepts record batches up to 1 KiB
 
@@ -57,16 +63,31 @@ def test_confluent_kafka_rejection_seen_only_by_sync_and_callback(example, small
     assert len(read_partition(kafka_bootstrap, small_topic)) == 0
 
 
-def test_kafka_python_rejection_seen_only_by_sync_and_callback(example, small_topic, kafka_bootstrap):
+def test_kafka_python_rejection_seen_only_by_sync_and_callback(example, small_topic, kafka_bootstrap, caplog):
+    """A new producer per pattern: after one rejection kafka-python's idempotent producer fails every send."""
     mod = example("02_kafka_python.py")
+    caplog.set_level(logging.WARNING, logger="kafka")
+
+    assert len(TOO_BIG) < KafkaProducer.DEFAULT_CONFIG["max_request_size"] == 1048576  # the client's own limit
     producer = mod.new_producer()
     try:
         mod.fire_and_forget(producer, small_topic, [TOO_BIG])  # returns normally: the failure is only logged
+        assert any("Failed to produce messages" in r.getMessage() for r in caplog.records), "a logged warning"
+        with pytest.raises(MessageSizeTooLargeError):
+            mod.send_sync(producer, small_topic, b"small enough")  # refused too: the producer stays failed
+    finally:
+        producer.close(timeout=10)
 
+    producer = mod.new_producer()
+    try:
         with pytest.raises(MessageSizeTooLargeError) as raised:
             mod.send_sync(producer, small_topic, TOO_BIG)
         assert raised.value.errno == 10
+    finally:
+        producer.close(timeout=10)
 
+    producer = mod.new_producer()
+    try:
         delivered, failed = mod.send_async(producer, small_topic, [TOO_BIG])
         assert delivered == []
         assert [type(exc) for exc in failed] == [MessageSizeTooLargeError]
@@ -76,12 +97,88 @@ def test_kafka_python_rejection_seen_only_by_sync_and_callback(example, small_to
     assert len(read_partition(kafka_bootstrap, small_topic)) == 0
 
 
+def _tasks() -> int:
+    return len(os.listdir("/proc/self/task"))
+
+
+def _connections_to(bootstrap_servers: str) -> int:
+    """Established TCP connections from this process to the cluster's client ports (Linux /proc)."""
+    ports = {int(address.rsplit(":", 1)[1]) for address in bootstrap_servers.split(",")}
+    inodes = set()
+    for fd in Path("/proc/self/fd").iterdir():
+        with contextlib.suppress(OSError):
+            target = os.readlink(fd)
+            if target.startswith("socket:["):
+                inodes.add(target[8:-1])
+    count = 0
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            established = fields[3] == "01"
+            if established and fields[9] in inodes and int(fields[2].split(":")[1], 16) in ports:
+                count += 1
+    return count
+
+
+def test_confluent_kafka_starts_threads_and_connects_on_its_own(example, kafka_topic, kafka_bootstrap):
+    mod = example("01_confluent_kafka.py")
+    tasks, connections = _tasks(), _connections_to(kafka_bootstrap)
+    producer = mod.new_producer()
+    assert _tasks() - tasks >= 2, "librdkafka's threads"
+    wait_until(lambda: _connections_to(kafka_bootstrap) > connections, 5, "a connection before any send")
+    mod.send_sync(producer, kafka_topic, b"first")
+    opened = _connections_to(kafka_bootstrap)
+    mod.send_sync(producer, kafka_topic, b"second")
+    assert _connections_to(kafka_bootstrap) == opened, "the same connections, reused"
+    assert producer.flush(10) == 0
+
+
+def test_kafka_python_starts_its_sender_thread_and_connects_on_its_own(example, kafka_topic, kafka_bootstrap):
+    mod = example("02_kafka_python.py")
+    connections = _connections_to(kafka_bootstrap)
+    producer = mod.new_producer()
+    try:
+        assert any(t.name.endswith("-network-thread") and t.is_alive() for t in threading.enumerate())
+        wait_until(lambda: _connections_to(kafka_bootstrap) > connections, 5, "a connection before any send")
+        mod.send_sync(producer, kafka_topic, b"first")
+        opened = _connections_to(kafka_bootstrap)
+        mod.send_sync(producer, kafka_topic, b"second")
+        assert _connections_to(kafka_bootstrap) == opened, "the same connections, reused"
+    finally:
+        producer.close(timeout=10)
+
+
+def test_confluent_kafka_sync_send_waits_out_linger(example, kafka_topic):
+    """librdkafka's default linger.ms is 5: no synchronous send returns sooner (kafka-python's default is 0)."""
+    mod = example("01_confluent_kafka.py")
+    producer = mod.new_producer()
+    mod.send_sync(producer, kafka_topic, b"warm-up")  # metadata and connection
+    durations = []
+    for i in range(10):
+        started = time.perf_counter()
+        mod.send_sync(producer, kafka_topic, f"sync-{i}".encode())
+        durations.append(time.perf_counter() - started)
+    assert min(durations) >= 0.005, durations
+    assert max(durations) < 5, "poll() returned as soon as the report was there, not at the deadline"
+    assert KafkaProducer.DEFAULT_CONFIG["linger_ms"] == 0
+
+
 def test_event_wait_recipe_times_out_yet_the_record_is_written(example, kafka_topic):
     result = example("03_event_wait_pitfall.py").main(kafka_topic, timeout=3.0)
 
     assert result["timed_out"] is True  # poll(0) ran once, before the broker answered; nobody polled after
     assert result["remaining"] == 0
     assert result["records_in_topic"] == 1  # the caller was told "timed out", but the record is in the log
+
+
+def test_event_wait_recipe_sending_again_after_the_timeout_writes_a_duplicate(example, kafka_topic, kafka_bootstrap):
+    mod = example("03_event_wait_pitfall.py")
+    producer = Producer({"bootstrap.servers": kafka_bootstrap})
+    with pytest.raises(TimeoutError):
+        mod.send_and_wait_on_event(producer, kafka_topic, b"order-42 accepted", timeout=2.0)
+    producer.produce(kafka_topic, b"order-42 accepted")  # the caller took the timeout for "not sent"
+    assert producer.flush(10) == 0
+    assert [m.value() for m in read_partition(kafka_bootstrap, kafka_topic)] == [b"order-42 accepted"] * 2
 
 
 def test_event_wait_recipe_works_when_another_thread_polls(example, kafka_topic):

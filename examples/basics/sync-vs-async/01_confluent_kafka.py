@@ -51,10 +51,11 @@ def queue_fills_without_poll(topic: str) -> dict:
     except BufferError:  # all 5 are written, but their reports still hold the slots
         refused = True
     served = producer.poll(1)  # serving the reports frees the queue
+    queued = len(producer)  # records (and reports) still in the producer's queue
     producer.produce(topic, value=b"event-5")
     remaining = producer.flush(10)
     # --8<-- [end:queue-full]
-    return {"written": written, "refused": refused, "served": served, "remaining": remaining}
+    return {"written": written, "refused": refused, "served": served, "queued": queued, "remaining": remaining}
 
 
 def flush_counts_what_is_left() -> dict:
@@ -66,7 +67,7 @@ def flush_counts_what_is_left() -> dict:
     still_queued = producer.flush(1)  # 1: flush() gave up after 1 s; it does not raise
     after_timeout = producer.flush(10)  # 0: the message expired and its callback got the error
     # --8<-- [end:flush-count]
-    return {"still_queued": still_queued, "after_timeout": after_timeout, "errors": errors}
+    return {"topic": missing, "still_queued": still_queued, "after_timeout": after_timeout, "errors": errors}
 
 
 def forget_to_flush(topic: str, count: int = 100) -> None:

@@ -28,9 +28,15 @@ def main() -> dict:
             timestamp=record["timestamp_ms"],
             on_delivery=lambda err, msg: reports.append((err, msg.partition(), msg.offset())),
         )
-    producer.flush(30)
+        producer.poll(0)
+    remaining = producer.flush(30)
     # --8<-- [end:produce]
-    return {"events": events, "reports": reports, "read_back": read_topic(BOOTSTRAP_SERVERS, topic)}
+    return {
+        "events": events,
+        "reports": reports,
+        "remaining": remaining,
+        "read_back": read_topic(BOOTSTRAP_SERVERS, topic),
+    }
 
 
 if __name__ == "__main__":

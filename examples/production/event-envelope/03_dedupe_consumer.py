@@ -60,7 +60,9 @@ def main() -> dict:
     for envelope in [*envelopes, envelopes[0]]:  # the application re-sends the first event
         record = to_record(envelope)
         producer.produce(topic, record["value"], record["key"], headers=record["headers"])
-    producer.flush(30)
+        producer.poll(0)
+    if producer.flush(30):
+        raise TimeoutError("not every envelope was delivered within 30 s")
     # --8<-- [end:duplicate]
     # --8<-- [start:consume]
     consumer = Consumer(

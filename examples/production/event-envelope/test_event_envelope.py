@@ -2,6 +2,7 @@
 
 import json
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -35,6 +36,25 @@ def test_a_fixed_envelope_gives_a_fixed_record():
     assert record["headers"][1] == ("event_type", b"task.created")
     assert record["timestamp_ms"] == 1740821415250
     # --8<-- [end:fixed]
+
+
+def test_float_seconds_times_1000_can_lose_a_millisecond():
+    from envelope import build_envelope, to_record
+
+    instant = datetime(2004, 9, 18, 13, 12, 28, 120000, tzinfo=UTC)
+    envelope = build_envelope("task.created", "task-42", {}, source="task-api", occurred_at=instant)
+    assert envelope["occurred_at"] == "2004-09-18T13:12:28.120Z"
+    assert int(instant.timestamp() * 1000) == 1095513148119  # one millisecond early
+    assert to_record(envelope)["timestamp_ms"] == 1095513148120
+    assert json.loads(json.dumps(instant.timestamp())) == instant.timestamp(), "the float itself survives JSON"
+
+
+def test_without_default_str_serialising_fails_before_anything_is_sent():
+    from envelope import build_envelope, to_record
+
+    envelope = build_envelope("order.paid", "order-7", {"amount": Decimal("9.99")}, source="shop")
+    with pytest.raises(TypeError, match="Decimal is not JSON serializable"):
+        to_record(envelope)
 
 
 def test_a_naive_time_is_refused():
@@ -76,6 +96,7 @@ def _stored(messages):
 def test_confluent_kafka_envelopes(example):
     result = example("01_produce_confluent_kafka.py").main()
     assert [err for err, _, _ in result["reports"]] == [None] * 4
+    assert result["remaining"] == 0
     _check_round_trip(result["events"], _stored(result["read_back"]))
     assert sorted((p, o) for _, p, o in result["reports"]) == sorted(
         (m.partition(), m.offset()) for m in result["read_back"]

@@ -28,21 +28,43 @@ up: runtime
 down: install
 	$(BIN)/kafkalab down
 
+# The labs whose executed notebook (docs/labs/<lab>.ipynb, written by tests/labs) is missing or older
+# than notebooks/<lab>.py, as a pytest -k expression ("lab01_acks or lab03_..."); empty when none is.
+STALE_LABS = for nb in notebooks/lab*.py; do lab=$$(basename $$nb .py); \
+	[ docs/labs/$$lab.ipynb -nt $$nb ] || printf '%s or ' $$lab; done
+RUN_LABS   = KAFKA_BOOTSTRAP_SERVERS=$$($(BIN)/kafkalab bootstrap) $(BIN)/pytest -q -p no:cacheprovider tests/labs
+# Where `make serve` writes the output of the labs it runs in the background.
+LABS_LOG  ?= .cache/labs-serve.log
+
 # Executes the labs against the running lab cluster; the site renders their outputs.
 labs: up
-	@stale=$$(for nb in notebooks/lab*.py; do lab=$$(basename $$nb .py); \
-		[ docs/labs/$$lab.ipynb -nt $$nb ] || printf '%s or ' $$lab; done); \
+	@stale=$$($(STALE_LABS)); \
 	if [ -z "$$stale" ]; then echo "labs: the executed notebooks are up to date"; else \
-		KAFKA_BOOTSTRAP_SERVERS=$$($(BIN)/kafkalab bootstrap) $(BIN)/pytest -q -p no:cacheprovider tests/labs -k "$${stale% or }"; fi
+		$(RUN_LABS) -k "$${stale% or }"; fi
 
-serve: labs vendor
+# Serves at once: a lab not executed yet shows its text and code with a note (docs/hooks/unexecuted_labs.py)
+# while the stale labs run in the background against the lab cluster; mkdocs serve reloads each lab page
+# when its docs/labs/<lab>.ipynb is written. Stopping the server (Ctrl-C) stops that run too.
+serve: up vendor
 	@echo "Lab cluster: export KAFKA_BOOTSTRAP_SERVERS=$$($(BIN)/kafkalab bootstrap)  (stop it with: make down)"
+	@stale=$$($(STALE_LABS)); labs=""; \
+	if [ -n "$$stale" ]; then \
+		mkdir -p $(dir $(LABS_LOG)); \
+		setsid sh -c '$(RUN_LABS) -k "$$1"' labs "$${stale% or }" >$(LABS_LOG) 2>&1 </dev/null & labs=$$!; \
+		export FIELD_GUIDE_LABS_LOG=$(LABS_LOG); \
+		echo "labs: running $${stale% or } in the background; each lab page fills in when its lab finishes (log: $(LABS_LOG))"; \
+	fi; \
+	trap 'if [ -n "$$labs" ]; then kill -TERM -- -$$labs 2>/dev/null && echo "labs: background run stopped"; \
+		$(BIN)/kafkalab wait-healthy --timeout 60 >/dev/null 2>&1 || echo "labs: the cluster is not healthy: make up"; fi' EXIT; \
+	trap 'exit 130' INT TERM; \
 	$(BIN)/mkdocs serve --dev-addr $(MKDOCS_ADDR)
 
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# Builds without a cluster: a lab not executed yet renders unexecuted, with a note. The publishing build
+# sets FIELD_GUIDE_REQUIRE_EXECUTED_LABS=1, under which such a lab fails the build instead.
 site: runtime vendor
 	$(BIN)/mkdocs build --strict
 

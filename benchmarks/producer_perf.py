@@ -16,7 +16,6 @@ import argparse
 import json
 import os
 import platform
-import shutil
 import statistics
 import subprocess
 import sys
@@ -37,7 +36,6 @@ from kafkalab.runtime import java_executable, resolved
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
 PUBLISHED = ROOT / "docs" / "assets" / "perf"
-NOTES = Path("/work/notes/perf-results")
 
 
 @dataclass
@@ -390,9 +388,6 @@ def save(result: dict, publish: bool) -> Path:
     RESULTS.mkdir(parents=True, exist_ok=True)
     path = RESULTS / f"perf-{result['mode']}.json"
     path.write_text(json.dumps(result, indent=1, sort_keys=False) + "\n")
-    if NOTES.parent.is_dir():
-        NOTES.mkdir(exist_ok=True)
-        shutil.copy(path, NOTES / path.name)
     if publish:
         from perf import report
 

@@ -50,8 +50,7 @@ from confluent_kafka import Consumer, KafkaError, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, ConfigResource, NewTopic
 from tqdm import tqdm  # plain text bars: the rendered labs have no widgets
 
-from kafkalab import Cluster
-from kafkalab.admin import PartitionState
+from kafkalab import Cluster, PartitionState
 from kafkalab.lab import Timeline, read_partition, wait_until, watermarks
 from kafkalab.runtime import java_executable, resolved
 

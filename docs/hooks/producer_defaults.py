@@ -109,7 +109,7 @@ SETTINGS: tuple[Setting, ...] = (
 
 def java_defaults() -> tuple[str, dict[str, str]]:
     """(kafka-clients version, {property: default as Java prints it}) from one JVM run."""
-    from kafkalab.errors import KafkalabError
+    from kafkalab import KafkalabError
     from kafkalab.runtime import java_executable, resolved
 
     try:

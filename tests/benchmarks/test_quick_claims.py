@@ -53,8 +53,9 @@ def test_high_throughput_profile_fills_bigger_requests_but_gains_little_over_lib
     speedup = median(profiles, ht, "msgs_per_s") / median(profiles, base, "msgs_per_s")
     # Full runs measured 1.00x; the defaults already fill ~1 MB batches at saturation.
     assert speedup < 1.5, f"high-throughput / defaults msgs/s = {speedup:.2f}"
-    # linger.ms 20 instead of 5: full runs measured p50 15 ms against 5.7 ms at 1,000 records/s
-    assert median(profiles, ht, "p50_ms") >= median(profiles, base, "p50_ms") + 5
+    # linger.ms 20 instead of 5 at 1,000 records/s: the median record waits for company. A lower bound
+    # only: load on a shared machine adds latency to both sides (full runs: p50 15 ms against 5.7 ms).
+    assert median(profiles, ht, "p50_ms") >= 10
 
 
 def test_lz4_stores_under_half_the_bytes_of_none_for_json_events(quick):

@@ -44,19 +44,29 @@ def abort_order(producer: KafkaProducer, orders: str, audit: str, order_id: byte
     # --8<-- [end:abort]
 
 
+# --8<-- [start:fenced]
+def is_fenced(error: KafkaError) -> bool:
+    """kafka-python reports a fenced producer three ways: ProducerFencedError itself (from the commit), a
+    KafkaError from send() carrying it as its last argument, or a KafkaError from the commit whose message
+    names it ("... we are in an error state: [Error 90] ProducerFencedError")."""
+    last = error.args[-1] if error.args else None
+    return (
+        isinstance(error, ProducerFencedError)
+        or isinstance(last, ProducerFencedError)
+        or ("ProducerFencedError" in str(error))
+    )
+
+
 def commit_or_close(
     producer: KafkaProducer, orders: str, audit: str, order_id: bytes, order: bytes
-) -> ProducerFencedError | None:
-    # --8<-- [start:fenced]
+) -> KafkaError | None:
     try:
         commit_order(producer, orders, audit, order_id, order)
     except KafkaError as error:
-        # ProducerFencedError itself, or a KafkaError from send() that carries it as its last argument
-        cause = error.args[-1] if error.args and isinstance(error.args[-1], KafkaError) else error
-        if not isinstance(cause, ProducerFencedError):
+        if not is_fenced(error):
             raise
         producer.close(timeout=10)  # this instance can never send again
-        return cause
+        return error
     # --8<-- [end:fenced]
     return None
 

@@ -24,6 +24,9 @@
 #
 # Everything below runs on the lab cluster (3 brokers and a dedicated controller) through
 # `kafkalab`, and the pictures are drawn from the events of this very run.
+#
+# This lab reproduces a story told on a guide page; read it there first:
+# [Acks](../../guarantees/acks/).
 
 # %%
 import time

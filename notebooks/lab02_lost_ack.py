@@ -33,6 +33,9 @@
 # clients' default retries. Every run writes one `warm-up` record (connections and, for the
 # idempotent producer, its PID are ready before the fault), arms the proxy, sends `payment-1`
 # once, and waits for the delivery report.
+#
+# This lab reproduces a story told on a guide page; read it there first:
+# [Idempotence](../../guarantees/idempotence/).
 
 # %%
 import logging

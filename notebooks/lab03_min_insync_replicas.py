@@ -35,6 +35,9 @@
 # | | c | 2 | is `acks=1` accepted, and can a consumer read it? |
 # | 2: followers frozen, leader killed, | a | 1 | `acks=all` acknowledged by the leader alone: who leads next? |
 # | followers thawed, leader restarted | d | 2 | does a replica from the ELR take over, cleanly? |
+#
+# This lab reproduces a story told on a guide page; read it there first:
+# [min.insync.replicas](../../guarantees/min-insync-replicas/).
 
 # %%
 import logging

@@ -36,6 +36,9 @@
 #
 # Every picture and number below comes from this run, on the lab cluster (3 brokers and a
 # dedicated controller), through `kafkalab`.
+#
+# This lab reproduces a story told on a guide page; read it there first:
+# [min.insync.replicas](../../guarantees/min-insync-replicas/).
 
 # %%
 import re

@@ -32,6 +32,9 @@
 # Runs 2 and 5 leave through `os._exit` on purpose: it skips every exit handler, so if nothing is
 # lost there, it is the `flush()` or `close()` that saved the records and nothing else. Afterwards
 # the lab reads every topic back and counts: acknowledged, read back, lost.
+#
+# This lab reproduces a story told on a guide page; read it there first:
+# [Sync vs async](../../basics/sync-vs-async/).
 
 # %%
 import json

@@ -36,6 +36,9 @@
 # **Part 2: isolation level.** A transactional producer commits three records, writes three more and
 # aborts that transaction, then commits one last record. Four consumers read the partition: each
 # client with its default isolation level and with the other one.
+#
+# This lab reproduces a story told on a guide page; read it there first:
+# [Reliability chain](../../guarantees/reliability-chain/).
 
 # %%
 import json

@@ -32,6 +32,9 @@
 #
 # A `read_committed` consumer checks what counts; a `read_uncommitted` one shows what is physically
 # in the log.
+#
+# This lab reproduces a story told on a guide page; read it there first:
+# [Transactions](../../guarantees/transactions/).
 
 # %%
 import time

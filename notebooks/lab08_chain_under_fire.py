@@ -38,6 +38,9 @@
 #
 # The machinery is `kafkalab.soak` (the same code behind `kafkalab check`); the producer is
 # confluent-kafka.
+#
+# This lab reproduces a story told on a guide page; read it there first:
+# [Reliability chain](../../guarantees/reliability-chain/).
 
 # %%
 

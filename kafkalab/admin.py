@@ -64,7 +64,7 @@ class Admin:
         again until `timeout` seconds have passed."""
         deadline = time.monotonic() + timeout
         while True:
-            t = self.metadata(topic).topics.get(topic)
+            t = self.metadata(topic, timeout=max(timeout, 1.0)).topics.get(topic)
             # A topic-level error such as LEADER_NOT_AVAILABLE comes with its partitions listed: a
             # leaderless partition is a state to report (leader None), not a missing partition.
             if t is not None and partition in t.partitions:

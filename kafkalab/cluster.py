@@ -2,26 +2,38 @@
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 import shutil
 import signal
 import socket
+import subprocess
 import time
-import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from .admin import Admin, PartitionState
 from .errors import ClusterStateError, KafkalabError, NodeFailed, PortBusy
-from .node import Node
+from .node import JVM_OPTS, START_FLAGS, Node
 from .proxy import FrameProxy, ProxyEvent, ProxySet
-from .runtime import KAFKA_VERSION, Runtime, home, java_executable, resolved
+from .runtime import (
+    KAFKA_VERSION,
+    ClassArchive,
+    Runtime,
+    StorageTemplate,
+    home,
+    java_executable,
+    new_uuid,
+    resolved,
+)
 from .topology import DEFAULT_PORT_BASE, Topology
 
 READY_TOPIC = "__kafkalab_ready"
+# What makes a start fast, each of which can be switched off (benchmarks/cluster_startup.py measures
+# them one by one): the class-data archive, the storage template, and JVM flags for lab nodes.
+SPEEDUPS = frozenset({"class-archive", "storage-template", "jvm-flags"})
+ARCHIVE_RUN_TIMEOUT_S = 90.0
 
 
 def default_state_dir() -> Path:
@@ -55,9 +67,14 @@ class Cluster:
         sasl: bool = False,
         overrides: dict[str, object] | None = None,
         die_with_parent: bool = False,
+        speedups: Iterable[str] = SPEEDUPS,
         log: Callable[[str], None] = print,
     ) -> None:
         self.topology = Topology(brokers, port_base, sasl)
+        self.speedups = frozenset(speedups)
+        if not self.speedups <= SPEEDUPS:
+            raise ValueError(f"unknown speedups {sorted(self.speedups - SPEEDUPS)}; known: {sorted(SPEEDUPS)}")
+        self._node_jvm_args: list[str] = []  # for the nodes' JVMs only, not the storage tool's
         self.state_dir = Path(state_dir) if state_dir else default_state_dir()
         self.elr = elr
         self.overrides = dict(overrides or {})
@@ -82,7 +99,8 @@ class Cluster:
         data = json.loads(path.read_text())
         c = cls(
             data["brokers"], port_base=data["port_base"], state_dir=state_dir,
-            elr=data["elr"], sasl=data.get("sasl", False), overrides=data["overrides"], log=log,
+            elr=data["elr"], sasl=data.get("sasl", False), overrides=data["overrides"],
+            speedups=data.get("speedups", SPEEDUPS), log=log,
         )  # fmt: skip
         c.cluster_id = data["cluster_id"]
         pids = {n["node_id"]: n["pid"] for n in data["nodes"]}
@@ -112,6 +130,7 @@ class Cluster:
             "elr": self.elr,
             "sasl": self.topology.sasl,
             "overrides": self.overrides,
+            "speedups": sorted(self.speedups),
             "ready": ready,
             "nodes": [n.to_json() for n in self.nodes],
         }
@@ -163,7 +182,8 @@ class Cluster:
 
     # -- up / down -----------------------------------------------------------------------
     def up(self, timeout: float = 120.0) -> Cluster:
-        """Format and start every node, then wait until the cluster takes replicated writes."""
+        """Format and start every node, then wait until the cluster takes replicated writes. The
+        first `up` of a runtime and Java builds the class-data archive first (not counted in timeout)."""
         if self.state_file.exists():
             running = Cluster.attach(self.state_dir, log=self.log)
             if running.is_up():
@@ -176,45 +196,129 @@ class Cluster:
         java = java_executable()
         shutil.rmtree(self.state_dir, ignore_errors=True)
         self.state_dir.mkdir(parents=True)
-        self.cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        self.cluster_id = new_uuid()
+        jvm_args = self._jvm_args(runtime, java, build=True)
         t0 = time.monotonic()
         try:
-            self._format(runtime, java)
+            self._format(runtime, java, jvm_args)
             self.timings["formatted"] = time.monotonic() - t0
             self.log(f"kafkalab: formatted {len(self.nodes)} node(s) in {self.timings['formatted']:.1f}s")
             for n in self.nodes:
-                n.start(runtime, java, self.die_with_parent)
+                n.start(runtime, java, self.die_with_parent, [*jvm_args, *self._node_jvm_args])
             self._save(ready=False)
             self._await_ready(t0 + timeout, t0)
         except BaseException:
             self._kill_all()
             raise
         self._save(ready=True)
+        self._check_archive_use(runtime, java, jvm_args)
         self.timings["ready"] = time.monotonic() - t0
         self.log(f"kafkalab: ready in {self.timings['ready']:.1f}s; bootstrap servers {self.bootstrap_servers}")
         return self
 
     def _check_ports(self) -> None:
         for port in (p for spec in self.topology.nodes() for p in spec.ports):
-            with socket.socket() as s:
-                s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as Kafka does: TIME_WAIT is fine
-                try:
-                    s.bind(("127.0.0.1", port))
-                except OSError:
-                    raise PortBusy(
-                        port,
-                        "Another Kafka or kafkalab cluster may be running (see `kafkalab status`); "
-                        "stop it, or choose other ports with --port-base / KAFKALAB_PORT_BASE.",
-                    ) from None
+            if not _bindable(port):
+                raise PortBusy(
+                    port,
+                    "Another Kafka or kafkalab cluster may be running (see `kafkalab status`); "
+                    "stop it, or choose other ports with --port-base / KAFKALAB_PORT_BASE.",
+                )
 
-    def _format(self, runtime: Runtime, java: str) -> None:
+    def _format(self, runtime: Runtime, java: str, jvm_args: list[str]) -> None:
+        """Copy each node's storage from a template of its format; run the storage tool only for a
+        format not seen before (or a template found damaged), and keep its output as the template."""
         extra = [] if self.elr else ["--feature", "eligible.leader.replicas.version=0"]
         procs = []
         for n in self.nodes:
             n.write_config(self.topology.settings(n.spec, str(n.data_dir), self.overrides))
-            procs.append((n, n.format(runtime, java, self.cluster_id, extra)))
-        for n, proc in procs:  # formatted side by side: each is a JVM start
+            template = None
+            if "storage-template" in self.speedups:
+                template = StorageTemplate.for_format(runtime, n.spec.role, extra, self.overrides)
+                problem = template.problem()
+                if problem is None:
+                    template.copy_to(n.data_dir, n.spec.node_id, self.cluster_id)
+                    continue
+                if problem != "missing":
+                    self.log(f"kafkalab: storage template {template.path} is unusable ({problem}); "
+                             "formatting with the storage tool and recording it again")  # fmt: skip
+            procs.append((n, template, n.format(runtime, java, self.cluster_id, extra, jvm_args)))
+        recorded = set()
+        for n, template, proc in procs:  # formatted side by side: each is a JVM start
             n.finish_format(proc)
+            if template is not None and template.path not in recorded:
+                recorded.add(template.path)
+                template.record(n.data_dir)
+
+    def _jvm_args(self, runtime: Runtime, java: str, build: bool = False) -> list[str]:
+        """JVM options beyond node.JVM_OPTS: the lab flags and the class-data archive, which `up`
+        builds first when it is missing, stale or damaged (a restart only uses a good one)."""
+        args = list(START_FLAGS if "jvm-flags" in self.speedups else [])
+        if "class-archive" not in self.speedups:
+            return args
+        archive = self._archive(runtime, java)
+        problem = archive.problem()
+        if problem and build and archive.failed_marker.exists():
+            self.log(f"kafkalab: starting without a class-data archive: this JVM wrote none before (delete "
+                     f"{archive.failed_marker} to try again)")  # fmt: skip
+        elif problem and build:
+            if problem == "missing":
+                self.log("kafkalab: building the class-data archive of this runtime and Java (once; it makes "
+                         f"every later start faster): {archive.path}")  # fmt: skip
+            else:
+                self.log(f"kafkalab: class-data archive {archive.path} is unusable ({problem}); rebuilding it")
+            problem = self._build_archive(runtime, java, archive)
+        return [*args, *archive.jvm_args()] if problem is None else args
+
+    def _archive(self, runtime: Runtime, java: str) -> ClassArchive:
+        flags = START_FLAGS if "jvm-flags" in self.speedups else []
+        return ClassArchive.for_runtime(runtime, java, [*JVM_OPTS, *flags])
+
+    def _build_archive(self, runtime: Runtime, java: str, archive: ClassArchive) -> str | None:
+        """One combined node on this cluster's (free) ports, started with -XX:ArchiveClassesAtExit and
+        stopped cleanly once ready: the JVM writes the classes it loaded as it exits. None on success."""
+        started = time.monotonic()
+        archive.path.parent.mkdir(parents=True, exist_ok=True)
+        dumped = archive.path.with_name(f".{archive.path.stem}.{os.getpid()}.jsa")
+        run = Cluster(
+            1, port_base=self.topology.port_base, state_dir=self.state_dir / "archive-run",
+            die_with_parent=True, speedups=self.speedups & {"jvm-flags"}, log=lambda _: None,
+        )  # fmt: skip
+        run._node_jvm_args = [f"-XX:ArchiveClassesAtExit={dumped}"]
+        try:
+            run.up(timeout=ARCHIVE_RUN_TIMEOUT_S)
+            for n in run.nodes:
+                n.signal(signal.SIGTERM)
+            for n in run.nodes:
+                if not n.wait_exit(ARCHIVE_RUN_TIMEOUT_S):
+                    raise NodeFailed(f"the archive run's node did not exit within {ARCHIVE_RUN_TIMEOUT_S:.0f}s")
+            if not dumped.exists():  # this JVM cannot dump one (no base archive, say): do not retry
+                archive.failed_marker.write_text(run.nodes[0].log_tail(20) + "\n")
+                raise NodeFailed(f"the JVM wrote no archive; see {archive.failed_marker}")
+            archive.install(dumped)
+        except (KafkalabError, OSError, ValueError, subprocess.SubprocessError) as e:
+            self.log(f"kafkalab: could not build the class-data archive, starting without it: {e}")
+            return str(e)
+        finally:
+            run.down()
+            dumped.unlink(missing_ok=True)
+        self.timings["class_archive_built"] = time.monotonic() - started
+        self.log(f"kafkalab: class-data archive built in {self.timings['class_archive_built']:.1f}s")
+        return None
+
+    def _check_archive_use(self, runtime: Runtime, java: str, jvm_args: list[str]) -> None:
+        """A JVM that cannot use the archive says so on stdout and carries on without it; then the
+        archive goes, and the next `up` builds a new one."""
+        if not any(a.startswith("-XX:SharedArchiveFile=") for a in jvm_args):
+            return
+        for n in self.nodes:
+            complaints = [line for line in _read(n.stdout_path).splitlines() if "[cds" in line]
+            if complaints:
+                archive = self._archive(runtime, java)
+                self.log(f"kafkalab: node {n.spec.node_id} could not use the class-data archive "
+                         f"({complaints[0].strip()}); removed it, the next `up` builds a new one")  # fmt: skip
+                archive.discard()
+                return
 
     def _await_ready(self, deadline: float, t0: float) -> None:
         pending = list(self.nodes)
@@ -255,10 +359,16 @@ class Cluster:
             recorded = Cluster.attach(self.state_dir, log=self.log)
             for n, r in zip(self.nodes, recorded.nodes, strict=True):
                 n.pid = n.pid or r.pid
+        had_run = [n for n in self.nodes if n.pid]
         self._kill_all()
         left = [n.spec.node_id for n in self.nodes if n.alive]
         if left:
             raise KafkalabError(f"nodes {left} did not exit after SIGKILL; see `kafkalab status`")
+        # A reaped JVM's listening sockets can outlive it for a moment: wait, so that an `up` right
+        # after this one finds its ports free (bounded: a port someone else took stays theirs).
+        deadline = time.monotonic() + 5
+        while any(not _bindable(p) for n in had_run for p in n.spec.ports) and time.monotonic() < deadline:
+            time.sleep(0.05)
         shutil.rmtree(self.state_dir, ignore_errors=True)
 
     # -- faults --------------------------------------------------------------------------
@@ -311,7 +421,8 @@ class Cluster:
         busy = [p for p in n.spec.ports if _listening(p)]
         if busy:
             raise ClusterStateError(f"node {node_id} is not ours to start: something answers on port(s) {busy}")
-        n.start(resolved(), java_executable(), self.die_with_parent)
+        runtime, java = resolved(), java_executable()
+        n.start(runtime, java, self.die_with_parent, self._jvm_args(runtime, java))
         self._save(ready=True)
         deadline = time.monotonic() + timeout
         while not _listening(n.spec.ports[0]) or (n.spec.is_broker and node_id not in self.registered_brokers()):
@@ -380,6 +491,23 @@ class Cluster:
         if READY_TOPIC not in admin.metadata().topics:
             self.create_topic(READY_TOPIC, timeout=max(1.0, deadline - time.monotonic()))
         admin.await_healthy(None, deadline)
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(errors="replace")
+    except OSError:
+        return ""
+
+
+def _bindable(port: int) -> bool:
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as Kafka does: TIME_WAIT is fine
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
 
 
 def _listening(port: int) -> bool:

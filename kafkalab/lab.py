@@ -108,8 +108,8 @@ class LeaderWatch:
     def _run(self) -> None:
         last = None
         while not self._stop.is_set():
-            try:
-                state = self.cluster.partition(self.topic, self.partition)
+            try:  # one short question per poll: a poll that waited out a dead broker could miss a leaderless spell
+                state = self.cluster.admin().partition(self.topic, self.partition, timeout=2.0)
             except Exception:
                 state = None
             if state is not None and (state.leader, state.isr) != last:
@@ -157,6 +157,8 @@ def read_partition(
     )
     try:
         low, high = watermarks(bootstrap_servers, topic, partition, timeout)
+        if high <= low:  # nothing to read: the position of an unfetched partition is unknown (-1001)
+            return []
         tp = TopicPartition(topic, partition, low)
         consumer.assign([tp])
         records, deadline = [], time.monotonic() + timeout

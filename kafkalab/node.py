@@ -7,7 +7,7 @@ import os
 import signal
 import subprocess
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -26,6 +26,10 @@ JVM_OPTS = [
     "-XX:+ExitOnOutOfMemoryError",
     "-Djava.awt.headless=true",
 ]
+# Lab nodes live minutes or hours, not months: start-up work matters more than peak speed. The C1
+# compiler alone produces good enough code at a fraction of C2's compile work, which on two cores
+# competes with the four JVMs starting (benchmarks/cluster_startup.py, variant "flags").
+START_FLAGS = ["-XX:TieredStopAtLevel=1"]
 FORMAT_TIMEOUT_S = 90
 
 LOG4J2 = """\
@@ -104,10 +108,12 @@ class Node:
             lines.append(f"{key}={_prop(value)}")
         self.config_path.write_text("\n".join(lines) + "\n")
 
-    def format(self, runtime: Runtime, java: str, cluster_id: str, extra: list[str]) -> subprocess.Popen:
+    def format(
+        self, runtime: Runtime, java: str, cluster_id: str, extra: list[str], jvm_args: Sequence[str] = ()
+    ) -> subprocess.Popen:
         """Start formatting storage (Kafka 4.x never formats on its own). Call finish_format()."""
         cmd = [
-            java, *JVM_OPTS, f"-Dlog4j2.configurationFile={self._log4j()}",
+            java, *JVM_OPTS, *jvm_args, f"-Dlog4j2.configurationFile={self._log4j()}",
             f"-Dkafka.logs.dir={self.home}", "-cp", runtime.classpath("broker"),
             "kafka.tools.StorageTool", "format", "-t", cluster_id,
             "-c", str(self.config_path), *extra,
@@ -133,10 +139,10 @@ class Node:
         return path
 
     # -- process -------------------------------------------------------------------------
-    def start(self, runtime: Runtime, java: str, die_with_parent: bool = False) -> None:
+    def start(self, runtime: Runtime, java: str, die_with_parent: bool = False, jvm_args: Sequence[str] = ()) -> None:
         """Start the JVM in its own session, so a Ctrl-C meant for the caller does not reach it."""
         cmd = [
-            java, *JVM_OPTS, f"-Dlog4j2.configurationFile={self._log4j()}",
+            java, *JVM_OPTS, *jvm_args, f"-Dlog4j2.configurationFile={self._log4j()}",
             f"-Dkafka.logs.dir={self.home}", "-cp", runtime.classpath("broker"),
             "kafka.Kafka", str(self.config_path),
         ]  # fmt: skip

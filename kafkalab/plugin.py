@@ -18,12 +18,17 @@ from .cluster import Cluster, default_state_dir
 from .errors import KafkalabError
 from .runtime import KAFKA_VERSION
 
-SECURE_PORT_BASE = 26092  # the SASL/ACL cluster, started only by tests that ask for it
 TEST_PORT_BASE = 29092  # clear of a reader's 9092 and of the kernel's ephemeral ports (32768+)
+SECURE_PORT_BASE_OFFSET = 3000  # the SASL/ACL cluster (started only by tests that ask for it): 26092 by default
 
 
 def _external() -> str | None:
     return os.environ.get("KAFKA_BOOTSTRAP_SERVERS") or None
+
+
+def _port_base() -> int:
+    """$KAFKALAB_PORT_BASE, so that two test runs on one machine can each have their own clusters."""
+    return int(os.environ.get("KAFKALAB_PORT_BASE") or TEST_PORT_BASE)
 
 
 def _brokers() -> int:
@@ -52,7 +57,7 @@ def kafka_cluster(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempP
         return
     cluster = Cluster(
         _brokers(),
-        port_base=int(os.environ.get("KAFKALAB_PORT_BASE") or TEST_PORT_BASE),
+        port_base=_port_base(),
         state_dir=tmp_path_factory.mktemp("kafkalab"),
         die_with_parent=True,
         log=_terminal_log(request.config),
@@ -72,7 +77,7 @@ def kafka_secure_cluster(request: pytest.FixtureRequest, tmp_path_factory: pytes
     (users in kafkalab.SASL_USERS; admin is a super user). Always local: compose has no such service."""
     cluster = Cluster(
         1,
-        port_base=SECURE_PORT_BASE,
+        port_base=_port_base() - SECURE_PORT_BASE_OFFSET,
         state_dir=tmp_path_factory.mktemp("kafkalab-secure"),
         sasl=True,
         die_with_parent=True,

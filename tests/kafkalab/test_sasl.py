@@ -1,5 +1,6 @@
 """The SASL/ACL cluster: logins are checked on the client listener and ACLs are enforced."""
 
+import time
 import uuid
 
 import pytest
@@ -47,7 +48,12 @@ def test_granted_user_writes(kafka_secure_cluster, topic):
 
 def test_wrong_password_fails_authentication(kafka_secure_cluster, topic):
     config = {**kafka_secure_cluster.client_config("bob"), "bootstrap.servers": kafka_secure_cluster.bootstrap_servers}
-    p = Producer({**config, "sasl.password": "wrong"})
+    errors: list[KafkaError] = []
+    p = Producer({**config, "sasl.password": "wrong", "error_cb": errors.append})
+    deadline = time.monotonic() + 15
+    while not any(e.code() == KafkaError._AUTHENTICATION for e in errors) and time.monotonic() < deadline:
+        p.poll(0.1)  # serves error_cb: librdkafka reports the broker's refusal there, at once
+    assert any(e.code() == KafkaError._AUTHENTICATION for e in errors), errors
     with pytest.raises(KafkaException) as err:
-        p.list_topics(timeout=10)
+        p.list_topics(timeout=1)  # and no metadata ever comes back
     assert err.value.args[0].code() in (KafkaError._AUTHENTICATION, KafkaError._TRANSPORT, KafkaError._TIMED_OUT)

@@ -192,13 +192,19 @@ def _makefile() -> dict[str, tuple[list[str], str]]:
 
 def test_make_serve_installs_starts_runs_stale_labs_and_serves():
     rules = _makefile()
-    assert rules["serve"][0] == ["labs", "vendor"] and "mkdocs serve" in rules["serve"][1]
-    assert rules["labs"][0] == ["up"] and "-nt $$nb" in rules["labs"][1], "only labs whose notebook changed"
+    serve = rules["serve"][1]
+    assert rules["serve"][0] == ["up", "vendor"] and "mkdocs serve" in serve
+    assert "$(STALE_LABS)" in serve and "setsid" in serve and "$(LABS_LOG)" in serve, "stale labs in the background"
+    assert serve.index("& labs=$$!") < serve.index("mkdocs serve"), "the labs start first, the server does not wait"
+    assert "trap" in serve and "kill -TERM -- -$$labs" in serve, "stopping the server stops the labs"
+    assert rules["labs"][0] == ["up"] and "$(STALE_LABS)" in rules["labs"][1]
+    makefile = (ROOT / "Makefile").read_text()
+    assert "-nt $$nb" in makefile.split("STALE_LABS =", 1)[1].split("\n\n", 1)[0], "only labs whose notebook changed"
+    assert "LABS_LOG  ?= .cache/labs-serve.log" in makefile
     assert rules["up"][0] == ["runtime"] and "kafkalab bootstrap" in rules["up"][1] and "kafkalab up" in rules["up"][1]
     assert rules["runtime"][0] == ["install"] and "kafkalab fetch" in rules["runtime"][1]
     assert 'pip install --quiet -e ".[dev]"' in rules["$(VENV)/.installed"][1]
     assert "npm pack" in rules["$(VENDOR_STAMP)"][1], "vendor needs npm"
-    makefile = (ROOT / "Makefile").read_text()
     assert "PYTHON ?= python3.11" in makefile and "MKDOCS_ADDR ?= 127.0.0.1:8000" in makefile
 
 

@@ -50,10 +50,20 @@ def example(request: pytest.FixtureRequest, kafka_bootstrap: str) -> Callable[[s
     def load(filename: str) -> ModuleType:
         module = load_example(folder / filename)
         assert module.BOOTSTRAP_SERVERS == kafka_bootstrap, "examples read $KAFKA_BOOTSTRAP_SERVERS"
-        _LOADED[request.node.nodeid].add((folder / filename).resolve())
+        _LOADED[request.node.nodeid].update(_files_in(folder) | {(folder / filename).resolve()})
         return module
 
     return load
+
+
+def _files_in(folder: Path) -> set[Path]:
+    """Files of `folder` loaded as modules so far: an example's own helper modules (envelope.py) count as run."""
+    found = set()
+    for module in list(sys.modules.values()):
+        path = getattr(module, "__file__", None)
+        if path and Path(path).resolve().parent == folder.resolve():
+            found.add(Path(path).resolve())
+    return found
 
 
 def is_include_only(source: str) -> bool:
@@ -110,6 +120,11 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
         (verified_files if outcomes.get(node) == "passed" else failed_files).update(files)
     java_ok = outcomes.get(JAVA_RUN) == "passed"
     included = included_code()
+    for path, _ in included:  # a test module shown on a page: verified when its own tests passed
+        node = str(path.relative_to(ROOT)) + "::"
+        own = [outcome for name, outcome in outcomes.items() if name.startswith(node)]
+        if path.name.startswith("test_") and own:
+            (verified_files if all(o == "passed" for o in own) else failed_files).add(path)
     ok_includes = sum(
         1
         for path, _ in included

@@ -7,7 +7,6 @@ confluent-kafka Producer does, kafka-python through KafkaProducer.DEFAULT_CONFIG
 
 import ctypes
 import html
-import importlib.util
 import re
 import subprocess
 import sys
@@ -53,19 +52,6 @@ LIBRDKAFKA_CANONICAL = {
     "compression.type": "compression.codec",
 }
 CLIENTS = ("Java", "librdkafka", "kafka-python")
-
-
-def _load_hook(name: str):
-    spec = importlib.util.spec_from_file_location(name, HOOK)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-@pytest.fixture(scope="module")
-def hook():
-    return _load_hook("producer_defaults_under_test")
 
 
 @pytest.fixture(scope="module")
@@ -296,11 +282,11 @@ def test_buffer_memory_row_says_the_limits_are_of_different_kinds(hook, rows, ta
     assert "bounds only waits for metadata" in table["max.block.ms"]["Check"]
 
 
-def test_a_client_that_cannot_be_read_stops_the_build(monkeypatch, tmp_path):
+def test_a_client_that_cannot_be_read_stops_the_build(monkeypatch, tmp_path, load_module):
     """Never an empty column: no librdkafka found means an error that says so."""
     import confluent_kafka
 
-    fresh = _load_hook("producer_defaults_missing_lib")
+    fresh = load_module("producer_defaults_missing_lib", HOOK)
     monkeypatch.setattr(confluent_kafka, "__file__", str(tmp_path / "confluent_kafka" / "__init__.py"))
     monkeypatch.setattr(fresh, "java_defaults", lambda: ("4.3.1", {}))  # spare a JVM start
     with pytest.raises(fresh.DefaultsError, match="cannot find the librdkafka bundled with confluent-kafka"):

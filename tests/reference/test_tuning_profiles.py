@@ -1,14 +1,9 @@
 """The tuning page's throughput profiles raise each client's batching limits from that client's own
 defaults (read from the installed clients by the configuration reference's hook), never below them."""
 
-import importlib.util
-import sys
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).parents[2]
-HOOK = ROOT / "docs" / "hooks" / "producer_defaults.py"
 TUNING = ROOT / "examples" / "production" / "tuning"
 LIBRDKAFKA_LIMITS = [
     "batch.size",
@@ -20,21 +15,8 @@ LIBRDKAFKA_LIMITS = [
 KAFKA_PYTHON_LIMITS = ["batch_size", "linger_ms"]
 
 
-def _load(name: str, path: Path):
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-@pytest.fixture(scope="module")
-def hook():
-    return _load("producer_defaults_for_profiles", HOOK)
-
-
-def test_confluent_kafka_throughput_profile_never_shrinks_librdkafka(hook):
-    profile = _load("tuning_confluent", TUNING / "01_profiles_confluent_kafka.py").PROFILES["high-throughput"]
+def test_confluent_kafka_throughput_profile_never_shrinks_librdkafka(hook, load_module):
+    profile = load_module("tuning_confluent", TUNING / "01_profiles_confluent_kafka.py").PROFILES["high-throughput"]
     defaults = hook.Librdkafka().defaults(LIBRDKAFKA_LIMITS)
     for name in LIBRDKAFKA_LIMITS:
         if name in profile:
@@ -43,8 +25,8 @@ def test_confluent_kafka_throughput_profile_never_shrinks_librdkafka(hook):
     assert profile["compression.type"] != "none"
 
 
-def test_kafka_python_throughput_profile_raises_its_defaults(hook):
-    profile = _load("tuning_kafka_python", TUNING / "02_profiles_kafka_python.py").PROFILES["high-throughput"]
+def test_kafka_python_throughput_profile_raises_its_defaults(hook, load_module):
+    profile = load_module("tuning_kafka_python", TUNING / "02_profiles_kafka_python.py").PROFILES["high-throughput"]
     _, defaults = hook.kafka_python_defaults()
     for name in KAFKA_PYTHON_LIMITS:
         assert profile[name] > defaults[name], f"{name}={profile[name]} is not above kafka-python's {defaults[name]}"

@@ -8,7 +8,7 @@ MERMAID_VERSION ?= 11.17.2
 AXE_VERSION     ?= 4.14.1
 VENDOR_STAMP    := docs/javascripts/vendor/.mermaid-$(MERMAID_VERSION).axe-$(AXE_VERSION)
 
-.PHONY: install runtime serve test lint site labs up down clean vendor system-deps
+.PHONY: install runtime serve test lint site labs lab up down clean vendor system-deps
 
 $(VENV)/.installed: pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required (set PYTHON=...)"; exit 1; }
@@ -58,6 +58,29 @@ serve: up vendor
 		$(BIN)/kafkalab wait-healthy --timeout 60 >/dev/null 2>&1 || echo "labs: the cluster is not healthy: make up"; fi' EXIT; \
 	trap 'exit 130' INT TERM; \
 	$(BIN)/mkdocs serve --dev-addr $(MKDOCS_ADDR)
+
+# JupyterLab on the labs, against the lab cluster: a lab opens as a notebook on double-click (jupytext's
+# viewer is the default for .py: jupyter/settings/overrides.json5). Its kernels get the cluster's
+# KAFKA_BOOTSTRAP_SERVERS (and KAFKALAB_STATE_DIR when set, for Cluster.attach()). Jupyter's and IPython's
+# own folders (settings changed in the UI, workspaces, runtime files, kernel specs) are in $(LAB_HOME), so a
+# ~/.jupyter or ~/.local/share/jupyter is neither read nor written. LAB_BROWSER=no opens no browser.
+LAB_PORT    ?= 8888
+LAB_DIR     ?= notebooks
+LAB_BROWSER ?= yes
+LAB_HOME    ?= .cache/jupyter
+
+lab: up
+	@home="$(abspath $(LAB_HOME))"; \
+	export KAFKA_BOOTSTRAP_SERVERS=$$($(BIN)/kafkalab bootstrap) \
+		JUPYTER_CONFIG_DIR="$$home/config" JUPYTER_DATA_DIR="$$home/data" JUPYTER_RUNTIME_DIR="$$home/runtime" \
+		JUPYTERLAB_SETTINGS_DIR="$$home/user-settings" JUPYTERLAB_WORKSPACES_DIR="$$home/workspaces" \
+		IPYTHONDIR="$$home/ipython"; \
+	echo "Lab cluster: KAFKA_BOOTSTRAP_SERVERS=$$KAFKA_BOOTSTRAP_SERVERS  (stop it with: make down)"; \
+	echo "JupyterLab: open the URL it prints below; double-click a lab to open it as a notebook"; \
+	exec $(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.port=$(LAB_PORT) \
+		--ServerApp.root_dir="$(abspath $(LAB_DIR))" --LabApp.app_settings_dir="$(CURDIR)/jupyter/settings" \
+		--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate \
+		$(if $(filter no false 0,$(LAB_BROWSER)),--no-browser) $$([ "$$(id -u)" = 0 ] && echo --allow-root)
 
 lint: install
 	$(BIN)/ruff check .

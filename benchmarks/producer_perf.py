@@ -31,7 +31,7 @@ from perf import runners as r
 from tqdm import tqdm
 
 from kafkalab import KAFKA_VERSION, Cluster, new_topic
-from kafkalab.runtime import java_executable, resolved
+from kafkalab.runtime import java_executable
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
@@ -248,7 +248,6 @@ def run(
     plan = PLANS[mode]
     reps = reps or plan.reps
     started, t0 = datetime.now(UTC), time.monotonic()
-    classpath = resolved().classpath("tools")
     payloads = {"letters100": r.letters_payloads(100), "json": r.json_events()}
     broker_pids = [n.pid for n in cluster.brokers if n.pid]
     chosen = [g for g in groups(mode) if not only or g.name in only]
@@ -286,7 +285,7 @@ def run(
                 for c in order:
                     bar.set_description(f"{g.name}: {c.label} ({rep + 1}/{g_reps})")
                     raw[c.label].append(_one(c, topics[c.label], plan, bootstrap, cluster, broker_pids, payloads,
-                                              classpath, extras))  # fmt: skip
+                                              extras))  # fmt: skip
                     bar.update(2)
             out["groups"][g.name] = _group_summary(g, raw, topics)
     finally:
@@ -298,9 +297,7 @@ def run(
     return out
 
 
-def _one(
-    c: Case, topic: str, plan: Plan, bootstrap: str, cluster: Cluster, broker_pids, payloads, classpath, extras
-) -> dict:
+def _one(c: Case, topic: str, plan: Plan, bootstrap: str, cluster: Cluster, broker_pids, payloads, extras) -> dict:
     leader = cluster.leader(topic, 0)
     pdir = cluster.node(leader).data_dir / f"{topic}-0" if leader is not None else None
     n = max(50, int(plan.records * c.n_factor))
@@ -317,7 +314,7 @@ def _one(
         elif c.client == "kafka-python":
             f = lambda: r.kafka_python_throughput(bootstrap, topic, c.settings, data, n, probe, c.pattern, c.native)  # noqa: E731
         else:
-            f = lambda: r.java_run(classpath, bootstrap, topic, c.settings, n, 100, -1, probe)  # noqa: E731
+            f = lambda: r.java_run(bootstrap, topic, c.settings, n, 100, -1, probe)  # noqa: E731
         thr = r.kafka_error_safe(f)
         if c.client == "java":  # its latencies at saturation are queueing time in the accumulator: not shown
             thr = {k: v for k, v in thr.items() if not k.endswith("_ms")}
@@ -331,7 +328,7 @@ def _one(
             f = lambda: r.kafka_python_latency(*at_rate)  # noqa: E731
         else:
             probe = r.Probe(broker_pids, None)
-            f = lambda: r.java_run(classpath, bootstrap, topic, c.settings, k, 100, plan.rate, probe)  # noqa: E731
+            f = lambda: r.java_run(bootstrap, topic, c.settings, k, 100, plan.rate, probe)  # noqa: E731
         lat = r.kafka_error_safe(f)
         result.update({("lat_" + k2 if k2 in ("errors", "failed") else k2): v for k2, v in lat.items()
                        if k2 in ("p50_ms", "p99_ms", "p999_ms", "max_ms", "librdkafka_p50_ms", "librdkafka_p99_ms",

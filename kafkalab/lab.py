@@ -8,11 +8,15 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from .cluster import Cluster
+from .watch import PartitionWatch
+
+if TYPE_CHECKING:
+    from .picture import Picture
 
 T = TypeVar("T")
 
@@ -23,6 +27,8 @@ class Event:
     lane: str  # who: "producer", "broker 2", "consumer", "controller", ...
     what: str
     detail: str = ""
+    to: str | None = None  # the lane a message goes to: drawn as an arrow (kafkalab.picture)
+    state: str | None = None  # the lane's state from this event on: "up", "paused" or "down"
 
 
 @dataclass
@@ -34,8 +40,19 @@ class Timeline:
     events: list[Event] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
-    def record(self, lane: str, what: str, detail: str = "", at: float | None = None) -> Event:
-        event = Event(at if at is not None else time.time(), lane, what, detail)
+    def record(
+        self,
+        lane: str,
+        what: str,
+        detail: str = "",
+        at: float | None = None,
+        *,
+        to: str | None = None,
+        state: str | None = None,
+    ) -> Event:
+        """Record that `lane` did `what`. `to`: the lane it sent a message to (an arrow in the picture);
+        `state`: the lane is "paused", "down" or "up" from now on (its lifeline in the picture)."""
+        event = Event(at if at is not None else time.time(), lane, what, detail, to, state)
         with self._lock:
             self.events.append(event)
         return event
@@ -49,31 +66,12 @@ class Timeline:
         rows = [f"{e.at - self.started:7.2f}s  {e.lane:<12} {e.what:<28} {e.detail}" for e in self.sorted()]
         return "\n".join(rows)
 
-    def plot(self, ax=None):
-        """Draw the events on one row per lane (matplotlib); returns the Axes."""
-        import matplotlib.pyplot as plt
+    def picture(self, *, lanes: Sequence[str] | None = None, title: str | None = None) -> Picture:
+        """The run as a sequence diagram (SVG; Jupyter and the lab pages show it): one lifeline per lane,
+        one row per event, time flowing down. `lanes` fixes the order of the participants."""
+        from .picture import sequence
 
-        events = self.sorted()
-        lanes = list(dict.fromkeys(e.lane for e in events))
-        if ax is None:
-            _, ax = plt.subplots(figsize=(11, 0.7 * len(lanes) + 1.6))
-        nth_in_lane: dict[str, int] = {}
-        for event in events:
-            x, y = event.at - self.started, lanes.index(event.lane)
-            k = nth_in_lane[event.lane] = nth_in_lane.get(event.lane, -1) + 1
-            ax.plot([x], [y], marker="o", color=f"C{y}")
-            # alternate above/below within a lane, so neighbouring labels in one row do not overlap
-            ax.annotate(
-                event.what, (x, y), xytext=(4, 8 if k % 2 == 0 else -14), textcoords="offset points", fontsize=8
-            )
-        ax.set_yticks(range(len(lanes)), lanes)
-        ax.set_ylim(-0.8, len(lanes) - 0.2)
-        ax.invert_yaxis()
-        ax.set_xlabel("seconds since the start of the run")
-        ax.grid(axis="x", alpha=0.3)
-        if self.title:
-            ax.set_title(self.title)
-        return ax
+        return sequence(self.sorted(), lanes=lanes, title=self.title if title is None else title, started=self.started)
 
 
 def wait_until(predicate: Callable[[], T], timeout: float, what: str, interval: float = 0.1) -> T:
@@ -88,35 +86,13 @@ def wait_until(predicate: Callable[[], T], timeout: float, what: str, interval: 
         time.sleep(interval)
 
 
-class LeaderWatch:
-    """Records every change of a partition's leader and ISR on the timeline, from a background thread."""
+class LeaderWatch(PartitionWatch):
+    """One partition's leader and ISR on the timeline, in the lane "controller": every change the
+    controller made while the watch ran (a context manager; see kafkalab.watch.PartitionWatch)."""
 
     def __init__(self, cluster: Cluster, topic: str, timeline: Timeline, partition: int = 0, every: float = 0.2):
-        self.cluster, self.topic, self.partition = cluster, topic, partition
-        self.timeline, self.every = timeline, every
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def __enter__(self) -> LeaderWatch:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join(timeout=10)
-
-    def _run(self) -> None:
-        last = None
-        while not self._stop.is_set():
-            try:  # one short question per poll: a poll that waited out a dead broker could miss a leaderless spell
-                state = self.cluster.admin().partition(self.topic, self.partition, timeout=2.0)
-            except Exception:
-                state = None
-            if state is not None and (state.leader, state.isr) != last:
-                leader = "none" if state.leader is None else f"broker {state.leader}"
-                self.timeline.record("controller", f"leader {leader}", f"ISR {state.isr}")
-                last = (state.leader, state.isr)
-            self._stop.wait(self.every)
+        super().__init__(cluster, timeline, {"controller": (topic, partition)}, every=every)
+        self.topic, self.partition = topic, partition
 
 
 def watermarks(bootstrap_servers: str, topic: str, partition: int = 0, timeout: float = 15.0) -> tuple[int, int]:

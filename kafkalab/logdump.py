@@ -5,12 +5,11 @@ which no consumer API shows. Read with Kafka's own DumpLogSegments tool from the
 from __future__ import annotations
 
 import re
-import subprocess
 from dataclasses import dataclass
 
 from .cluster import Cluster
 from .errors import ClusterStateError
-from .runtime import java_executable, resolved
+from .tools import run_tool
 
 _BATCH = re.compile(
     r"baseOffset: (\d+) lastOffset: (\d+) .*?baseSequence: (-?\d+) .*?producerId: (-?\d+) "
@@ -46,8 +45,4 @@ def stored_batches(cluster: Cluster, topic: str, partition: int = 0, node: int |
     segments = sorted(folder.glob("*.log"))
     if not segments:
         raise ClusterStateError(f"node {node} holds no log segment of {topic}-{partition} in {folder}")
-    tool = [java_executable(), "-cp", resolved().classpath("tools"), "org.apache.kafka.tools.DumpLogSegments"]
-    out = subprocess.run(
-        [*tool, "--files", ",".join(map(str, segments))], capture_output=True, text=True, timeout=60, check=True
-    )
-    return parse(out.stdout)
+    return parse(run_tool("DumpLogSegments", "--files", ",".join(map(str, segments)), timeout=60).stdout)

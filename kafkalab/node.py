@@ -194,6 +194,11 @@ class Node:
     def exit_status(self) -> str:
         proc = self._proc
         code = proc.poll() if proc is not None else None
+        if code is None and proc is not None:
+            try:  # seen dead a moment before the OS reports its exit code
+                code = proc.wait(timeout=2)
+            except subprocess.TimeoutExpired:
+                pass
         if code is None:
             return "exited"
         return f"was killed by signal {-code}" if code < 0 else f"exited with code {code}"

@@ -9,7 +9,6 @@ Two fault kinds, one at a time, each on the current leader of a random partition
 
 from __future__ import annotations
 
-import logging
 import random
 import threading
 import time
@@ -24,6 +23,7 @@ from .checker import Record, Report, check
 from .cluster import Cluster
 from .lab import Timeline, read_topic
 from .logdump import Batch, stored_batches
+from .recorders import ClientLog
 
 
 @dataclass(frozen=True)
@@ -110,11 +110,11 @@ def run(
     started = time.monotonic()
     topic = new_topic(cluster.bootstrap_servers, f"soak-{profile.name}", partitions, 3, profile.topic)
     acked: list[Record] = []
-    client_log: list[str] = []
+    client_log = ClientLog()  # librdkafka's lines, kept (off stderr) for the result
     producer = Producer(
         {
             "bootstrap.servers": cluster.bootstrap_servers,
-            "logger": _collector(client_log),
+            "logger": client_log.logger(),
             "debug": "eos",  # librdkafka says why it bumps its producer epoch only at debug level
             **profile.producer,
         }
@@ -162,23 +162,7 @@ def run(
     report = check(acked, [_parse(m.value()) for m in messages])
     copies = _copies(cluster, topic, set(report.duplicated), messages) if report.duplicated else {}
     seconds = time.monotonic() - started
-    return SoakResult(profile.name, topic, report, injected, seconds, timeline, copies, client_log)
-
-
-class _Lines(logging.Handler):
-    def __init__(self, lines: list[str]) -> None:
-        super().__init__()
-        self.lines = lines
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.lines.append(record.getMessage())
-
-
-def _collector(lines: list[str]) -> logging.Logger:
-    """A logger for the producer's `logger` setting that keeps librdkafka's lines (off stderr)."""
-    logger = logging.Logger("librdkafka")  # not registered globally: one per run
-    logger.addHandler(_Lines(lines))
-    return logger
+    return SoakResult(profile.name, topic, report, injected, seconds, timeline, copies, client_log.lines)
 
 
 def _copies(
@@ -220,18 +204,18 @@ def _inject(cluster, topic, partitions, faults, every, rng, timeline, injected, 
                 cluster.pause(f)
             time.sleep(1.0)
             cluster.kill(leader)
-            timeline.record(f"broker {leader}", f"crash (p{partition} leader)")
+            timeline.record(f"broker {leader}", f"crash (p{partition} leader)", state="down")
             for f in followers:
                 cluster.resume(f)
             cluster.start(leader, timeout=90)
-            timeline.record(f"broker {leader}", "restarted")
+            timeline.record(f"broker {leader}", "restarted", state="up")
             injected.append(f"crash broker {leader}")
         else:
             cluster.pause(leader)
-            timeline.record(f"broker {leader}", f"pause (p{partition} leader)")
+            timeline.record(f"broker {leader}", f"pause (p{partition} leader)", state="paused")
             time.sleep(PAUSE_SECONDS)
             cluster.resume(leader)
-            timeline.record(f"broker {leader}", "resumed")
+            timeline.record(f"broker {leader}", "resumed", state="up")
             injected.append(f"pause broker {leader}")
         cluster.wait_healthy(timeout=90, restore=False)
 

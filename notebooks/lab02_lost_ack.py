@@ -36,19 +36,20 @@
 #
 # This lab reproduces a story told on a guide page; read it there first:
 # [Idempotence](../../guarantees/idempotence/).
+#
+# ## Set up
+#
+# The lab cluster (three brokers and a controller) and the lab kit: `Timeline` records what happens,
+# `ClientLog` turns a client's log lines into timeline events, `Deliveries` does the same for
+# delivery reports, and `logdump` reads what the leader stored.
 
 # %%
-import logging
-import re
-import time
-
-import matplotlib.pyplot as plt
 from confluent_kafka import KafkaError, KafkaException, Producer
 from kafka import KafkaProducer
-from tqdm import tqdm  # plain text bars: the rendered labs have no widgets
 
 from kafkalab import Cluster, logdump, new_topic
 from kafkalab.lab import Timeline, read_partition
+from kafkalab.recorders import ClientLog, Deliveries, Rule
 
 cluster = Cluster.attach()  # the cluster of `kafkalab up` (or the test run's)
 cluster.wait_healthy(timeout=60)
@@ -56,6 +57,8 @@ BOOTSTRAP = cluster.bootstrap_servers
 print(f"Apache Kafka {cluster.version} at {BOOTSTRAP}")
 
 # %% [markdown]
+# ## Two ways to send
+#
 # Two ways to send, one per client. Each sends the warm-up record, calls `arm()` (which tells the
 # proxy to swallow the next Produce response of the partition leader), sends `payment-1`, and
 # returns the delivery reports of `payment-1`. Each client's own log lines about the lost
@@ -65,36 +68,19 @@ print(f"Apache Kafka {cluster.version} at {BOOTSTRAP}")
 # librdkafka hands its log lines to Python when the application polls, so they can trail the
 # proxy's events by a few milliseconds.
 
-
 # %%
-class TimelineLog(logging.Handler):
-    """Puts the log lines that match a rule on the timeline, in the client's lane."""
-
-    def __init__(self, timeline, lane, rules):
-        super().__init__(logging.DEBUG)
-        self.timeline, self.lane, self.rules = timeline, lane, rules
-
-    def emit(self, record):
-        text = record.getMessage()
-        for pattern, what in self.rules:
-            if m := re.search(pattern, text):
-                self.timeline.record(self.lane, what, m.group(1) if m.groups() else "")
-
-
 LIBRDKAFKA_RULES = [
-    (r"Produce MessageSet .*?(BaseSeq -?\d+, PID\{[^}]*\})", "sends produce request"),
-    (r"encountered error: (.*)", "batch failed, will retry"),
+    Rule(r"Produce MessageSet .*?(BaseSeq -?\d+, PID\{[^}]*\})", "sends produce request", to="proxy"),
+    Rule(r"encountered error: (.*)", "batch failed, will retry"),
 ]
 KAFKA_PYTHON_RULES = [
-    (r"Sending Produce Request", "sends produce request"),
-    (r"Got error produce response .*?: (\w+Error)", "batch failed, will retry"),
+    Rule(r"Sending Produce Request", "sends produce request", to="proxy"),
+    Rule(r"Got error produce response .*?: (\w+Error)", "batch failed, will retry"),
 ]
 
 
 def send_with_confluent_kafka(bootstrap, topic, idempotent, timeline, arm):
-    log = logging.getLogger(f"lab2.librdkafka.{topic}")
-    log.propagate, log.level = False, logging.DEBUG
-    log.addHandler(TimelineLog(timeline, "client", LIBRDKAFKA_RULES))
+    log = ClientLog(timeline, "client", LIBRDKAFKA_RULES)
     producer = Producer(
         {
             "bootstrap.servers": bootstrap,
@@ -102,154 +88,131 @@ def send_with_confluent_kafka(bootstrap, topic, idempotent, timeline, arm):
             "enable.idempotence": idempotent,
             "linger.ms": 0,
             "debug": "msg",  # librdkafka logs every produce request and what became of it
-            "logger": log,
+            "logger": log.logger(),
         }
     )
     producer.produce(topic, b"warm-up")
     assert producer.flush(15) == 0
     arm()
-    reports = []
-
-    def on_delivery(err, msg):
-        reports.append({"error": err, "offset": msg.offset()})
-        timeline.record("application", "delivery report", f"error={err}, offset {msg.offset()}")
-
-    timeline.record("application", "produce payment-1")
-    producer.produce(topic, b"payment-1", on_delivery=on_delivery)
+    reports = Deliveries(timeline, "client", to="application")
+    timeline.record("application", "produce payment-1", to="client")
+    producer.produce(topic, b"payment-1", on_delivery=reports)
     pending = producer.flush(30)
     return reports, pending
 
 
+# %%
 def send_with_kafka_python(bootstrap, topic, idempotent, timeline, arm):
-    sender_log = logging.getLogger("kafka.producer.sender")
-    handler = TimelineLog(timeline, "client", KAFKA_PYTHON_RULES)
-    sender_log.addHandler(handler)
-    sender_log.setLevel(logging.DEBUG)
-    producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=idempotent, linger_ms=0)
-    try:
-        producer.send(topic, b"warm-up").get(timeout=15)
-        arm()
-        reports = []
-
-        def on_success(metadata):
-            reports.append({"error": None, "offset": metadata.offset})
-            timeline.record("application", "delivery report", f"error=None, offset {metadata.offset}")
-
-        def on_error(exc):
-            reports.append({"error": exc, "offset": None})
-            timeline.record("application", "delivery report", f"error={exc!r}")
-
-        timeline.record("application", "produce payment-1")
-        future = producer.send(topic, b"payment-1").add_callback(on_success).add_errback(on_error)
-        producer.flush(timeout=30)
-        pending = 0 if future.is_done else 1
-    finally:
-        producer.close(timeout=10)
-        sender_log.removeHandler(handler)
-        sender_log.setLevel(logging.NOTSET)
+    log = ClientLog(timeline, "client", KAFKA_PYTHON_RULES)
+    with log.attached("kafka.producer.sender"):
+        producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=idempotent, linger_ms=0)
+        try:
+            producer.send(topic, b"warm-up").get(timeout=15)
+            arm()
+            reports = Deliveries(timeline, "client", to="application")
+            timeline.record("application", "produce payment-1", to="client")
+            future = reports.track(producer.send(topic, b"payment-1"), b"payment-1")
+            producer.flush(timeout=30)
+            pending = 0 if future.is_done else 1
+        finally:
+            producer.close(timeout=10)
     return reports, pending
 
 
 CLIENTS = {"confluent-kafka": send_with_confluent_kafka, "kafka-python": send_with_kafka_python}
 
 # %% [markdown]
-# What the partition holds afterwards is read twice: a consumer reads every `(offset, value)`,
-# and Kafka's `DumpLogSegments` tool reads the leader's log segment file directly, which shows
-# what a consumer does not: the PID and the sequence numbers stored with each batch (`-1` when the
-# producer was not idempotent). The scenario restores the cluster in a `finally` block.
-
+# ## One run
+#
+# A run creates a topic with three replicas, starts the proxies with their events on the timeline
+# (each at the time the proxy saw it), sends through them and restores the cluster in a `finally`
+# block. What the partition holds afterwards is read twice: a consumer reads every `(offset, value)`,
+# and Kafka's `DumpLogSegments` tool reads the leader's log segment file directly, which shows what
+# a consumer does not: the PID and the sequence numbers stored with each batch (`-1` when the
+# producer was not idempotent).
 
 # %%
-def records_of(topic: str) -> list[tuple[int, bytes]]:
-    """Every (offset, value) a consumer can read from partition 0, from the beginning."""
-    return [(m.offset(), m.value()) for m in read_partition(BOOTSTRAP, topic)]
-
-
-def stored_batches(runs: list[dict]) -> None:
-    """Adds each run's batches as its leader stored them: {base offset: producer id, sequence, epoch}."""
-    for r in runs:
-        r["batches"] = {
-            b.base_offset: {"producer_id": b.producer_id, "sequence": b.base_sequence, "epoch": b.producer_epoch}
-            for b in logdump.stored_batches(cluster, r["topic"], 0, node=r["leader"])
-        }
+PROXY_SAYS = {"produce-forwarded": "forwarded", "response-dropped": "response dropped", "connection-reset": "reset"}
 
 
 def scenario(client: str, idempotent: bool) -> dict:
     topic = new_topic(BOOTSTRAP, f"lab2-{client}-idempotence-{idempotent}", replication_factor=3)
     before = cluster.partition(topic)
-    leader = before.leader
-    timeline = Timeline(f"{client}, enable.idempotence={idempotent}")
-    lanes: dict[int, str] = {}
+    leader, timeline, armed_at = before.leader, Timeline(f"{client}, enable.idempotence={idempotent}"), []
 
     def on_proxy_event(event):  # runs on the proxy's threads
-        short = {"produce-forwarded": "forwarded", "response-dropped": "response dropped", "connection-reset": "reset"}
+        to = {"produce-forwarded": f"broker {leader}", "connection-reset": "client"}.get(event.what)
         detail = f"{event.what}, correlation id {event.correlation_id}"
-        timeline.record(lanes[event.port], short[event.what], detail, at=event.at)
+        timeline.record("proxy", PROXY_SAYS[event.what], detail, at=event.at, to=to)
 
-    armed_at: list[float] = []
     try:
         with cluster.proxies(on_event=on_proxy_event) as proxies:
-            lanes.update({p.listen_port: f"proxy (b{n})" for n, p in proxies.proxies.items()})
 
             def arm():
-                armed_at.append(time.time())
+                armed_at.append(timeline.record("lab", f"arms the proxy of broker {leader}").at)
                 proxies.drop_produce_responses(leader, 1)
-                timeline.record("lab", f"arms the proxy of broker {leader}")
 
             reports, pending = CLIENTS[client](proxies.bootstrap_servers, topic, idempotent, timeline, arm)
-            events = [e for e in proxies.events if e.at >= armed_at[0]]
+            proxy = [e.what for e in proxies.events if e.at >= armed_at[0]]
     finally:
         cluster.wait_healthy(timeout=60)
-    records = records_of(topic)
     # the picture starts when the proxy is armed: the warm-up is not part of the story
-    after_arming = [e for e in timeline.sorted() if e.at >= armed_at[0]]
-    timeline = Timeline(timeline.title, started=armed_at[0], events=after_arming)
+    story = Timeline(timeline.title, started=armed_at[0], events=[e for e in timeline.sorted() if e.at >= armed_at[0]])
+    batches = logdump.stored_batches(cluster, topic, 0, node=leader)
     return {
-        "client": client,
-        "idempotent": idempotent,
-        "topic": topic,
-        "leader": leader,
-        "before": before,
-        "after": cluster.partition(topic),
-        "reports": reports,
-        "pending": pending,
-        "proxy": [e.what for e in events],
-        "records": records,
-        "timeline": timeline,
-    }
+        "client": client, "idempotent": idempotent, "topic": topic, "leader": leader, "before": before,
+        "after": cluster.partition(topic), "pending": pending, "proxy": proxy, "timeline": story,
+        "reports": [{"error": d.error, "offset": d.offset} for d in reports.reports],
+        "records": [(m.offset(), m.value()) for m in read_partition(BOOTSTRAP, topic)],
+        "batches": {b.base_offset: {"producer_id": b.producer_id, "sequence": b.base_sequence} for b in batches},
+    }  # fmt: skip
+
+
+# %%
+def show(run: dict):
+    """What one run did, as text, and its picture (the cell's last expression)."""
+    print(f"before: leader {run['before'].leader}, ISR {run['before'].isr}")
+    print(f"after:  leader {run['after'].leader}, ISR {run['after'].isr}")
+    print(f"proxy after arming: {run['proxy']}")
+    print(f"delivery reports of payment-1: {run['reports']}")
+    print("offset  value       producer id  sequence")
+    for offset, value in run["records"]:
+        batch = run["batches"][offset]
+        print(f"{offset:>6}  {value.decode():<10}  {batch['producer_id']:>11}  {batch['sequence']:>8}")
+    return run["timeline"].picture(lanes=["application", "client", "lab", "proxy", f"broker {run['leader']}"])
 
 
 # %% [markdown]
-# ## The four runs
+# ## Run 1: confluent-kafka, idempotence off
+#
+# The picture starts when the proxy is armed. Time flows down; an arrow is a message between two
+# participants.
 
 # %%
-runs = []
-for client, idempotent in tqdm([(c, i) for c in CLIENTS for i in (False, True)], desc="runs"):
-    runs.append(scenario(client, idempotent))
-stored_batches(runs)
+runs = {}
+runs["confluent-kafka", False] = run = scenario("confluent-kafka", False)
+show(run)
 
-for run in runs:
-    print(f"\n{run['client']}, enable.idempotence={run['idempotent']}")
-    print(f"  before: leader {run['before'].leader}, ISR {run['before'].isr}")
-    print(f"  after:  leader {run['after'].leader}, ISR {run['after'].isr}")
-    print(f"  proxy after arming: {run['proxy']}")
-    print(f"  delivery reports of payment-1: {run['reports']}")
-    print("  offset  value       producer id  sequence")
-    for offset, value in run["records"]:
-        batch = run["batches"][offset]
-        print(f"  {offset:>6}  {value.decode():<10}  {batch['producer_id']:>11}  {batch['sequence']:>8}")
-
+# %% [markdown]
+# ## Run 2: confluent-kafka, idempotence on
 
 # %%
-fig, axes = plt.subplots(len(runs), 1, figsize=(11, 3.2 * len(runs)))
-for run, ax in zip(runs, axes, strict=True):
-    run["timeline"].plot(ax=ax)
-    ax.set_xlabel("seconds since the proxy was armed")
-fig.tight_layout()
-plt.show()
-for run in runs:
-    print(f"--- {run['timeline'].title}")
-    print(run["timeline"].text())
+runs["confluent-kafka", True] = run = scenario("confluent-kafka", True)
+show(run)
+
+# %% [markdown]
+# ## Run 3: kafka-python, idempotence off
+
+# %%
+runs["kafka-python", False] = run = scenario("kafka-python", False)
+show(run)
+
+# %% [markdown]
+# ## Run 4: kafka-python, idempotence on
+
+# %%
+runs["kafka-python", True] = run = scenario("kafka-python", True)
+show(run)
 
 # %% [markdown]
 # ## What happened
@@ -269,19 +232,15 @@ for run in runs:
 #   for that PID, so it answered the retry with the offset of the first copy and wrote nothing. One
 #   report, one copy, and the report's offset is that copy's offset.
 #
-# Idempotence only covers retries inside one producer session: a new producer gets a new PID (the
-# two idempotent runs above got different ones), so
-# an application that sends the same payment twice (or restarts and resends) still writes it twice.
-# A `transactional.id` keeps the identity across restarts: the new instance aborts whatever the old
-# one left uncommitted (lab 7), so resending that in a new transaction leaves one committed copy.
-# Anything else needs a consumer that deduplicates by an event id.
-#
-# To try it by hand, `kafkalab proxy --drop 2` runs the same proxy from a shell: it prints the
-# bootstrap servers to give your producer and every Produce it forwards, then swallows the next
-# response from broker 2 (pick the leader that `kafkalab leader TOPIC` names). Ctrl-C stops it.
+# The checks below say the same in code, for each client: no record left unsent; exactly one
+# delivery report, a success; the proxy forwarded `payment-1` two times and dropped one answer;
+# the partition holds `payment-1` as often as the runs above show (two copies without
+# idempotence, one with), at the offset the report named; one PID with the sequences 0 and 1 for
+# the idempotent producer, none for the other. Then: the two idempotent producers had different
+# PIDs, and librdkafka refuses idempotence with six requests in flight.
 
 # %%
-by_run = {(r["client"], r["idempotent"]): r for r in runs}
+by_run = {(r["client"], r["idempotent"]): r for r in runs.values()}
 for client in CLIENTS:
     for idempotent, copies in ((False, 2), (True, 1)):
         run = by_run[(client, idempotent)]
@@ -309,3 +268,35 @@ try:
 except KafkaException as e:
     assert e.args[0].code() == KafkaError._INVALID_ARG
     print("max.in.flight=6 with idempotence:", e.args[0].str())
+
+# %% [markdown]
+# ## What to take away
+#
+# Idempotence only covers retries inside one producer session: a new producer gets a new PID (the
+# two idempotent runs above got different ones), so
+# an application that sends the same payment twice (or restarts and resends) still writes it twice.
+# A `transactional.id` keeps the identity across restarts: the new instance aborts whatever the old
+# one left uncommitted (lab 7), so resending that in a new transaction leaves one committed copy.
+# Anything else needs a consumer that deduplicates by an event id.
+#
+# To try it by hand, `kafkalab proxy --drop 2` runs the same proxy from a shell: it prints the
+# bootstrap servers to give your producer and every Produce it forwards, then swallows the next
+# response from broker 2 (pick the leader that `kafkalab leader TOPIC` names). Ctrl-C stops it.
+#
+# ## Check yourself
+#
+# <details>
+# <summary>Why did the leader keep one copy of `payment-1` when idempotence was on, and two when it was off?</summary>
+#
+# With idempotence both attempts carried the same producer id and sequence number, and the leader
+# had already appended that sequence for that producer id, so it answered the retry with the first
+# copy's offset. Without it the batch carried no producer id, and the leader could not tell the
+# retry from a new record.
+# </details>
+#
+# <details>
+# <summary>Does idempotence help when an application sends the same record again after a restart?</summary>
+#
+# No: the restarted producer gets a new producer id, and the leader cannot tell its record from a
+# new one.
+# </details>

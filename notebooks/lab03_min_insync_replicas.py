@@ -38,24 +38,24 @@
 #
 # This lab reproduces a story told on a guide page; read it there first:
 # [min.insync.replicas](../../guarantees/min-insync-replicas/).
+#
+# ## Set up
+#
+# The lab cluster and four topics, one per question. `new_topics` (the lab kit) creates each with
+# the replicas in the order asked for and waits until broker 1 leads it with a full ISR.
 
 # %%
-import logging
-import re
-import subprocess
-import threading
 import time
-import uuid
-from concurrent.futures import ThreadPoolExecutor
 
-import matplotlib.pyplot as plt
 from confluent_kafka import Consumer, KafkaError, Producer, TopicPartition
-from confluent_kafka.admin import AdminClient, ConfigResource, NewTopic
-from tqdm import tqdm  # plain text bars: the rendered labs have no widgets
+from confluent_kafka.admin import AdminClient, ConfigResource
 
-from kafkalab import Cluster, PartitionState
+from kafkalab import Cluster, controller
+from kafkalab.faults import Faults
 from kafkalab.lab import Timeline, read_partition, wait_until, watermarks
-from kafkalab.runtime import java_executable, resolved
+from kafkalab.recorders import ClientLog, Deliveries, Polling, Rule
+from kafkalab.topics import describe, new_topics
+from kafkalab.watch import PartitionWatch
 
 cluster = Cluster.attach()  # the cluster of `kafkalab up` (or the test run's)
 cluster.wait_healthy(timeout=60)
@@ -63,213 +63,45 @@ BOOTSTRAP = cluster.bootstrap_servers
 LEADER, FOLLOWERS = 1, [2, 3]
 print(f"Apache Kafka {cluster.version} at {BOOTSTRAP}")
 
-admin = AdminClient({"bootstrap.servers": BOOTSTRAP})
 MIN_ISR = {"a": 1, "b": 2, "c": 2, "d": 2}
-TOPICS = {part: f"lab3-{part}-min-isr-{n}-{uuid.uuid4().hex[:8]}" for part, n in MIN_ISR.items()}
-futures = admin.create_topics(
-    [
-        NewTopic(
-            TOPICS[part],
-            num_partitions=1,
-            replica_assignment=[[LEADER, *FOLLOWERS]],
-            config={"min.insync.replicas": str(n)},
-        )
-        for part, n in MIN_ISR.items()
-    ]
-)
-for future in futures.values():
-    future.result(timeout=30)
-cluster.admin().await_healthy(list(TOPICS.values()), time.monotonic() + 30)
+TOPICS = new_topics(BOOTSTRAP, "lab3", {p: {"min.insync.replicas": str(n)} for p, n in MIN_ISR.items()}, [1, 2, 3])
 for part, topic in TOPICS.items():
-    print(f"({part}) {topic}: {cluster.partition(topic)}")
+    print(f"({part}) min.insync.replicas={MIN_ISR[part]} {topic}: {cluster.partition(topic)}")
 
 # %% [markdown]
-# Helpers. Two need a word.
+# What the lab watches and how. Two things need a word.
 #
 # - **Leader and ISR from a broker that is up to date.** A broker thawed by SIGCONT (or just
 #   restarted) answers metadata requests from its own cache for a moment, and that cache still
-#   shows the ISR from before the freeze. The watcher and the waits below only accept answers from
-#   brokers that have been running for at least 2 s.
+#   shows the ISR from before the freeze. The waits below ask a `PartitionWatch` (the lab kit),
+#   which only trusts answers from brokers that have been running for at least 2 s; what it puts
+#   on the timeline when it stops is the controller's own record of every change, read from the
+#   controller's metadata log.
 # - **ELR state.** The Python admin clients do not report Eligible Leader Replicas; Kafka's own
 #   `TopicCommand --describe` (the `kafka-topics.sh` tool) prints `Elr` and `LastKnownElr` columns.
+#
+# A producer with the default retries logs each refused attempt (librdkafka's `debug=msg`); the
+# first refusal goes on the timeline with a label, the retries after it as dots.
 
 # %%
-SETTLE_S = 2.0
-since: dict[int, float] = {b: 0.0 for b in (LEADER, *FOLLOWERS)}  # when each broker last started or thawed
+REFUSED = Rule(r"encountered error: (.*?) \(actions", "refused, retrying", again="")
 
 
-def fresh_brokers() -> set[int]:
-    return {
-        n.spec.node_id
-        for n in cluster.brokers
-        if n.state() == "running" and time.time() - since[n.spec.node_id] > SETTLE_S
-    }
-
-
-def states(topics: list[str]) -> dict[str, PartitionState] | None:
-    """Leader and ISR of partition 0 of each topic, or None if no up-to-date broker answered."""
-    try:
-        md = cluster.admin().metadata(timeout=3)
-    except Exception:
-        return None
-    if md.orig_broker_id not in fresh_brokers():
-        return None
-    out = {}
-    for topic in topics:
-        p = md.topics[topic].partitions[0]
-        out[topic] = PartitionState(p.leader if p.leader >= 0 else None, list(p.replicas), list(p.isrs))
-    return out
-
-
-class Watch:
-    """Records every change of leader or ISR of the given topics on the timeline (background thread)."""
-
-    def __init__(self, lanes: dict[str, str], timeline: Timeline):
-        self.lanes, self.timeline = lanes, timeline  # lane -> topic
-        self._last: dict[str, tuple] = {}
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def __enter__(self):
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self._stop.set()
-        self._thread.join(timeout=10)
-        self._check()  # the state the run ends in
-
-    def _run(self):
-        while not self._stop.is_set():
-            self._check()
-            self._stop.wait(0.2)
-
-    def _check(self):
-        seen = states(list(self.lanes.values()))
-        for lane, topic in self.lanes.items():
-            if seen and (seen[topic].leader, seen[topic].isr) != self._last.get(lane):
-                leader = "none" if seen[topic].leader is None else seen[topic].leader
-                self.timeline.record(lane, f"leader {leader}, ISR {seen[topic].isr}")
-                self._last[lane] = (seen[topic].leader, seen[topic].isr)
-
-
-def pause(brokers: list[int], timeline: Timeline) -> None:
-    for broker in brokers:
-        cluster.pause(broker)
-    timeline.record("lab", f"pause {' and '.join(map(str, brokers))}", "SIGSTOP")
-
-
-def resume(brokers: list[int]) -> None:
-    for broker in brokers:
-        cluster.resume(broker)
-        since[broker] = time.time()
-
-
-def isr_is_leader_only(topics: list[str]) -> bool:
-    seen = states(topics)
-    return bool(seen) and all(seen[t].isr == [LEADER] for t in topics)
-
-
-ROW = re.compile(
-    r"Topic: (\S+)\s+Partition: 0\s+Leader: (\S+)\s+Replicas: \S+\s+Isr: (\S*)\s+Elr: (\S*)\s+LastKnownElr: (\S*)"
-)
-
-
-def ids(field: str) -> list[int]:
-    return [int(x) for x in field.split(",") if x]
-
-
-def describe(topics: list[str]) -> dict[str, dict]:
-    """Leader, Isr, Elr and LastKnownElr of partition 0, as Kafka's TopicCommand prints them."""
-    live = ",".join(f"127.0.0.1:{n.spec.client_port}" for n in cluster.brokers if n.spec.node_id in fresh_brokers())
-    tool = [java_executable(), "-cp", resolved().classpath("tools"), "org.apache.kafka.tools.TopicCommand"]
-    out = subprocess.run(
-        [*tool, "--bootstrap-server", live, "--describe", "--topic", "|".join(topics)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
-    rows = {}
-    for topic, leader, isr, elr, last_known in ROW.findall(out.stdout):
-        rows[topic] = {
-            "leader": None if leader == "none" else int(leader),
-            "isr": ids(isr),
-            "elr": ids(elr),
-            "last_known_elr": ids(last_known),
-        }
-    return rows
-
-
-class Reports:
-    """Delivery reports of one producer, each also put on the timeline."""
-
-    def __init__(self, timeline: Timeline, lane: str):
-        self.timeline, self.lane, self.reports = timeline, lane, []
-
-    def __call__(self, err, msg):
-        self.reports.append({"error": err, "offset": msg.offset(), "at": time.time()})
-        what = f"{msg.value().decode()} " + ("acknowledged" if err is None else f"failed: {err.name()}")
-        self.timeline.record(self.lane, what, f"offset {msg.offset()}" if err is None else err.str())
-
-
-class RetryLog(logging.Handler):
-    """librdkafka's `debug=msg` lines about failed produce requests, on the timeline."""
-
-    def __init__(self, timeline: Timeline, lane: str):
-        super().__init__(logging.DEBUG)
-        self.timeline, self.lane, self.errors = timeline, lane, []
-
-    def emit(self, record):
-        if m := re.search(r"encountered error: (.*?) \(actions", record.getMessage()):
-            again = bool(self.errors)
-            self.errors.append(m.group(1))
-            # one label for the first refusal; the retries after it are dots (their text is in the table)
-            self.timeline.record(self.lane, "" if again else "refused, retrying", f"refused: {m.group(1)}")
-
-
-def retrying_producer(timeline: Timeline, lane: str) -> tuple[Producer, RetryLog]:
-    """acks=all with the default retries, and its failed attempts on the timeline."""
-    log = logging.getLogger(f"lab3.{lane}.{uuid.uuid4().hex[:6]}")
-    log.propagate, log.level = False, logging.DEBUG
-    retries = RetryLog(timeline, lane)
-    log.addHandler(retries)
+def retrying_producer(timeline: Timeline, lane: str) -> tuple[Producer, ClientLog]:
+    """acks=all with the default retries, and its refused attempts on the timeline."""
+    log = ClientLog(timeline, lane, [REFUSED])
     config = {"acks": "all", "enable.idempotence": True, "delivery.timeout.ms": 60000, "linger.ms": 0}
-    return Producer({"bootstrap.servers": BOOTSTRAP, **config, "debug": "msg", "logger": log}), retries
-
-
-class Polling:
-    """Serves the producers' callbacks (delivery reports, log lines) every 50 ms from a background
-    thread, so each lands on the timeline when it happens."""
-
-    def __init__(self, *producers: Producer):
-        self.producers, self._stop = producers, threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def __enter__(self):
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self._stop.set()
-        self._thread.join(timeout=10)
-
-    def _run(self):
-        while not self._stop.wait(0.05):
-            for producer in self.producers:
-                producer.poll(0)
-
-
-def first_report(reports: Reports, timeout: float) -> dict | None:
-    deadline = time.monotonic() + timeout
-    while not reports.reports and time.monotonic() < deadline:
-        time.sleep(0.05)
-    return reports.reports[0] if reports.reports else None
+    return Producer({"bootstrap.servers": BOOTSTRAP, **config, "debug": "msg", "logger": log.logger()}), log
 
 
 def records_of(topic: str) -> list[tuple[int, bytes]]:
     """Every (offset, value) a consumer can read from partition 0, from the beginning."""
     return [(m.offset(), m.value()) for m in read_partition(BOOTSTRAP, topic)]
+
+
+def wait_for_isr(watch: PartitionWatch, topics: list[str], isr_size: int, what: str) -> None:
+    for topic in topics:
+        watch.wait_for(topic, lambda view: len(view.isr) == isr_size, 30, what)
 
 
 # %% [markdown]
@@ -286,95 +118,101 @@ def records_of(topic: str) -> list[tuple[int, bytes]]:
 #
 # A consumer of topic c polls for a while, then the followers are thawed.
 
+#
+# **Set up run 1.** Three producers, each with a warm-up record (connections and metadata ready
+# before the clock matters), a consumer of topic c placed right after c's warm-up record, and the
+# watch on topics b and c. Every delivery report goes on the timeline as it comes.
 
 # %%
-def below_min_isr() -> dict:
-    b, c = TOPICS["b"], TOPICS["c"]
-    timeline = Timeline("run 1: topics b and c (min.insync.replicas=2), followers frozen, then thawed")
-    retrying, retry_log = retrying_producer(timeline, "b: acks=all")
-    once = Producer({"bootstrap.servers": BOOTSTRAP, "acks": "all", "retries": 0, "linger.ms": 0})
-    acks1 = Producer({"bootstrap.servers": BOOTSTRAP, "acks": "1", "linger.ms": 0})
-    warm_up: list[int] = []
-    for producer, topic in ((retrying, b), (once, b), (acks1, c)):
-        producer.produce(topic, b"warm-up", on_delivery=lambda err, msg: warm_up.append(msg.offset()))
-        assert producer.flush(15) == 0  # connections and metadata ready before the clock matters
-    consumer = Consumer({"bootstrap.servers": BOOTSTRAP, "group.id": f"{c}-reader", "enable.auto.commit": False})
-    consumer.assign([TopicPartition(c, 0, warm_up[-1] + 1)])  # right after c's warm-up record
-    consumer.poll(0.5)
-    reports = {
-        "retrying": Reports(timeline, "b: acks=all"),
-        "once": Reports(timeline, "b: retries=0"),
-        "acks1": Reports(timeline, "c: acks=1"),
-    }
-    out: dict = {"before": {p: cluster.partition(TOPICS[p]) for p in "bc"}}
-    steps = tqdm(total=5, desc="run 1")
-    try:
-        with Watch({"b: partition": b, "c: partition": c}, timeline), Polling(retrying, once, acks1):
-            pause(FOLLOWERS, timeline)
-            wait_until(lambda: isr_is_leader_only([b, c]), 30, "ISR == [leader] after fencing")
-            time.sleep(1.0)  # margin: the leader's partition applies the new ISR a moment after its metadata cache
-            steps.update()
-            retrying.produce(b, b"order-b", on_delivery=reports["retrying"])
-            timeline.record("b: acks=all", "produce order-b")
-            once.produce(b, b"order-b-once", on_delivery=reports["once"])
-            acks1.produce(c, b"order-c", on_delivery=reports["acks1"])
-            out["once"] = first_report(reports["once"], 35)  # any answer comes within request.timeout.ms (30 s)
-            out["acks1"] = first_report(reports["acks1"], 35)
-            steps.update()
-            read_before = [(m.offset(), m.value()) for m in consumer.consume(10, timeout=2.0) if m.error() is None]
-            out["hw_before"] = watermarks(BOOTSTRAP, c)[1]
-            timeline.record("c: consumer", f"read {len(read_before)} record(s)", f"high watermark {out['hw_before']}")
-            out["retrying_before_resume"] = list(reports["retrying"].reports)
-            steps.update()
-            resume(FOLLOWERS)
-            out["resumed_at"] = time.time()
-            timeline.record("lab", "resume 2 and 3", "SIGCONT")
-            out["retrying"] = first_report(reports["retrying"], 30)
-            steps.update()
-            read_after, deadline = [], time.monotonic() + 15
-            while not read_after and time.monotonic() < deadline:
-                msg = consumer.poll(0.5)
-                if msg is not None and msg.error() is None:
-                    read_after.append((msg.offset(), msg.value()))
-            out["read_at"] = time.time()
-            out["hw_after"] = watermarks(BOOTSTRAP, c)[1]
-            timeline.record(
-                "c: consumer", f"read {[v.decode() for _, v in read_after]}", f"high watermark {out['hw_after']}"
-            )
-            wait_until(lambda: (s := states([b, c])) and all(len(s[t].isr) == 3 for t in (b, c)), 30, "full ISR")
-            steps.update()
-    except BaseException:
-        print(timeline.text())  # what happened up to the failure
-        raise
-    finally:
-        consumer.close()
-        cluster.wait_healthy(timeout=60)
-        steps.close()
-    out.update(
-        read_before=read_before,
-        read_after=read_after,
-        retried=list(retry_log.errors),
-        after={p: cluster.partition(TOPICS[p]) for p in "bc"},
-        records={p: records_of(TOPICS[p]) for p in "bc"},
-        timeline=timeline,
-    )
-    return out
-
-
-run1 = below_min_isr()
+b, c = TOPICS["b"], TOPICS["c"]
+run1 = Timeline("run 1: topics b and c (min.insync.replicas=2), followers frozen, then thawed")
+retrying, retry_log = retrying_producer(run1, "b: acks=all")
+once = Producer({"bootstrap.servers": BOOTSTRAP, "acks": "all", "retries": 0, "linger.ms": 0})
+acks1 = Producer({"bootstrap.servers": BOOTSTRAP, "acks": "1", "linger.ms": 0})
+warm_up = Deliveries()
+for producer, topic in ((retrying, b), (once, b), (acks1, c)):
+    producer.produce(topic, b"warm-up", on_delivery=warm_up)
+    assert producer.flush(15) == 0
+consumer = Consumer({"bootstrap.servers": BOOTSTRAP, "group.id": f"{c}-reader", "enable.auto.commit": False})
+consumer.assign([TopicPartition(c, 0, warm_up.reports[-1].offset + 1)])
+consumer.poll(0.5)
+reports = {lane: Deliveries(run1, lane) for lane in ("b: acks=all", "b: retries=0", "c: acks=1")}
+before1 = {p: cluster.partition(TOPICS[p]) for p in "bc"}
+watch = PartitionWatch(cluster, run1, {"b": b, "c": c}, lane="controller", fences="controller").start()
+polling = Polling(retrying, once, acks1).start()
+faults = Faults(cluster, run1)
 for p in "bc":
-    print(f"({p}) before: leader {run1['before'][p].leader}, ISR {run1['before'][p].isr}")
-    print(f"({p}) after:  leader {run1['after'][p].leader}, ISR {run1['after'][p].isr}")
-print(f"(b) retries=0: {run1['once']['error'].name()} (code {run1['once']['error'].code()})")
-print(f"(b) default retries: {len(run1['retried'])} refused attempt(s): {sorted(set(run1['retried']))}")
-waited = run1["retrying"]["at"] - run1["resumed_at"]
-print(f"(b) default retries: acknowledged at offset {run1['retrying']['offset']}, {waited:.1f}s after the thaw")
-print(f"(c) acks=1: acknowledged at offset {run1['acks1']['offset']} while the ISR was [{LEADER}]")
-print(f"(c) consumer before the thaw: {run1['read_before']} (high watermark {run1['hw_before']})")
-print(f"(c) consumer after the thaw:  {run1['read_after']} (high watermark {run1['hw_after']})")
-print(run1["timeline"].text())
-run1["timeline"].plot()
-plt.show()
+    print(f"({p}) before: leader {before1[p].leader}, ISR {before1[p].isr}")
+
+# %% [markdown]
+# **Step 1.** Freeze both followers and wait until the controller has fenced them: the ISR of b and
+# c is `[1]`, below their `min.insync.replicas=2`.
+
+# %%
+faults.pause(*FOLLOWERS)
+wait_for_isr(watch, [b, c], 1, "ISR == [leader] after fencing")
+time.sleep(1.0)  # margin: the leader's partition applies the new ISR a moment after its metadata cache
+print(f"ISR of b: {watch.now(b).isr}, ISR of c: {watch.now(c).isr}")
+
+# %% [markdown]
+# **Step 2.** The three writes.
+
+# %%
+run1.record("b: acks=all", "produce order-b")
+retrying.produce(b, b"order-b", on_delivery=reports["b: acks=all"])
+once.produce(b, b"order-b-once", on_delivery=reports["b: retries=0"])
+acks1.produce(c, b"order-c", on_delivery=reports["c: acks=1"])
+refused = reports["b: retries=0"].first(35)  # any answer comes within request.timeout.ms (30 s)
+acked_c = reports["c: acks=1"].first(35)
+print(f"(b) retries=0: {refused.error_name} (code {refused.error.code()})")
+print(f"(c) acks=1: acknowledged at offset {acked_c.offset} while the ISR was [{LEADER}]")
+
+# %% [markdown]
+# **Step 3.** The consumer of topic c polls for two seconds, still with the followers frozen.
+
+# %%
+read_before = [(m.offset(), m.value()) for m in consumer.consume(10, timeout=2.0) if m.error() is None]
+hw_before = watermarks(BOOTSTRAP, c)[1]
+run1.record("consumer of c", f"read {len(read_before)} record(s)", f"high watermark {hw_before}")
+retrying_before_resume = list(reports["b: acks=all"].reports)
+print(f"(c) consumer before the thaw: {read_before} (high watermark {hw_before})")
+print(f"(b) default retries: {len(retry_log.found['refused, retrying'])} refused attempt(s) so far, no report yet")
+
+# %% [markdown]
+# **Step 4.** Thaw the followers. The retrying producer's next attempt should get through, and the
+# consumer should see `order-c`.
+
+# %%
+faults.resume(*FOLLOWERS)
+resumed_at = time.time()
+acked_b = reports["b: acks=all"].first(30)
+read_after, deadline = [], time.monotonic() + 15
+while not read_after and time.monotonic() < deadline:
+    msg = consumer.poll(0.5)
+    if msg is not None and msg.error() is None:
+        read_after.append((msg.offset(), msg.value()))
+hw_after = watermarks(BOOTSTRAP, c)[1]
+run1.record("consumer of c", f"read {[v.decode() for _, v in read_after]}", f"high watermark {hw_after}")
+wait_for_isr(watch, [b, c], 3, "full ISR")
+print(f"(b) default retries: acknowledged at offset {acked_b.offset}, {acked_b.at - resumed_at:.1f}s after the thaw")
+print(f"(c) consumer after the thaw:  {read_after} (high watermark {hw_after})")
+
+# %% [markdown]
+# **The picture.** The watch stops and puts the controller's record of topics b and c on the
+# timeline; the cluster is restored (in case a step above failed half-way, run this cell anyway).
+
+# %%
+polling.stop()
+watch.stop()
+consumer.close()
+cluster.wait_healthy(timeout=60)
+retried = list(retry_log.found["refused, retrying"])
+after1 = {p: cluster.partition(TOPICS[p]) for p in "bc"}
+records1 = {p: records_of(TOPICS[p]) for p in "bc"}
+for p in "bc":
+    print(f"({p}) after: leader {after1[p].leader}, ISR {after1[p].isr}; holds {[v for _, v in records1[p]]}")
+print(f"(b) default retries: {len(retried)} refused attempt(s): {sorted(set(retried))}")
+run1.picture()
 
 # %% [markdown]
 # What run 1 shows:
@@ -392,18 +230,23 @@ plt.show()
 #   `min.insync.replicas`, a rule that came with ELR (KIP-966) and that the ELR guarantee below
 #   relies on. An `acks=1` write acknowledged in that state is on one broker only: if that broker
 #   is lost for good, so is the record, and no consumer ever saw it.
+#
+# In code: the `retries=0` write failed with `NOT_ENOUGH_REPLICAS`; the retrying producer got no
+# report while the ISR was short, was refused for that reason only, and was acknowledged after the
+# thaw; topic b holds `order-b` once and `order-b-once` not at all; `order-c` was acknowledged, not
+# readable before the thaw, readable after it, and the high watermark moved past it.
 
 # %%
-assert run1["once"]["error"].code() == KafkaError.NOT_ENOUGH_REPLICAS
-assert run1["retrying_before_resume"] == [], "no acknowledgement while the ISR was below min.insync.replicas"
-assert run1["retried"] and set(run1["retried"]) == {"Broker: Not enough in-sync replicas"}
-assert run1["retrying"]["error"] is None and run1["retrying"]["at"] > run1["resumed_at"]
-assert [v for _, v in run1["records"]["b"]].count(b"order-b") == 1
-assert b"order-b-once" not in [v for _, v in run1["records"]["b"]], "a refused write is not stored"
-assert run1["acks1"]["error"] is None, "acks=1 is accepted below min.insync.replicas"
-assert run1["read_before"] == [] and run1["hw_before"] <= run1["acks1"]["offset"], "but not readable"
-assert run1["read_after"] == [(run1["acks1"]["offset"], b"order-c")], "readable once the ISR recovered"
-assert run1["hw_after"] == run1["acks1"]["offset"] + 1
+assert refused.error.code() == KafkaError.NOT_ENOUGH_REPLICAS
+assert retrying_before_resume == [], "no acknowledgement while the ISR was below min.insync.replicas"
+assert retried and set(retried) == {"Broker: Not enough in-sync replicas"}
+assert acked_b.ok and acked_b.at > resumed_at
+assert [v for _, v in records1["b"]].count(b"order-b") == 1
+assert b"order-b-once" not in [v for _, v in records1["b"]], "a refused write is not stored"
+assert acked_c.ok, "acks=1 is accepted below min.insync.replicas"
+assert read_before == [] and hw_before <= acked_c.offset, "but not readable"
+assert read_after == [(acked_c.offset, b"order-c")], "readable once the ISR recovered"
+assert hw_after == acked_c.offset + 1
 
 # %% [markdown]
 # ## Run 2: the leader dies while the ISR is the leader alone (parts a and d)
@@ -425,123 +268,114 @@ assert run1["hw_after"] == run1["acks1"]["offset"] + 1
 # Then the leader is killed (SIGKILL) and the followers thawed. The leader is fenced 4 s later.
 # After a few seconds, `TopicCommand` shows the state again, and the old leader is restarted.
 
+#
+# **Set up run 2.** One retrying producer writes to both topics; the watch follows a and d.
 
 # %%
-def elr_label(rows: dict[str, dict]) -> str:
-    return "Elr: " + ", ".join(f"{p} {rows[TOPICS[p]]['elr']}" for p in "ad")
-
-
-def leader_dies() -> dict:
-    a, d = TOPICS["a"], TOPICS["d"]
-    timeline = Timeline("run 2: topics a (min ISR 1) and d (min ISR 2), leader killed")
-    producer, retry_log = retrying_producer(timeline, "d: acks=all")
-    for topic in (a, d):
-        producer.produce(topic, b"warm-up")
-    assert producer.flush(15) == 0
-    reports = {"a": Reports(timeline, "a: acks=all"), "d": Reports(timeline, "d: acks=all")}
-    out: dict = {"before": {p: cluster.partition(TOPICS[p]) for p in "ad"}}
-    unclean = admin.describe_configs([ConfigResource(ConfigResource.Type.TOPIC, a)])
-    out["unclean_config"] = next(iter(unclean.values())).result(timeout=10)["unclean.leader.election.enable"].value
-    steps = tqdm(total=6, desc="run 2")
-    try:
-        with Watch({"a: partition": a, "d: partition": d}, timeline), Polling(producer):
-            pause(FOLLOWERS[:1], timeline)
-            time.sleep(1.5)  # fenced one after the other, in a known order
-            pause(FOLLOWERS[1:], timeline)
-            wait_until(lambda: isr_is_leader_only([a, d]), 30, "ISR == [leader] after fencing")
-            describing = ThreadPoolExecutor(1).submit(describe, [a, d])  # a JVM start: runs while we produce
-            time.sleep(1.0)  # margin: the leader's partition applies the new ISR a moment after its metadata cache
-            out["isr_at_ack"] = wait_until(lambda: states([a, d]), 10, "leader and ISR of a and d")
-            steps.update()
-            producer.produce(a, b"order-a", on_delivery=reports["a"])
-            timeline.record("a: acks=all", "produce order-a")
-            out["a"] = first_report(reports["a"], 35)
-            producer.produce(d, b"order-d", on_delivery=reports["d"])
-            timeline.record("d: acks=all", "produce order-d")
-            out["elr_before"] = describing.result()
-            timeline.record("TopicCommand", elr_label(out["elr_before"]), str(out["elr_before"]))
-            out["d_before_kill"] = list(reports["d"].reports)
-            steps.update()
-            cluster.kill(LEADER)
-            out["killed_at"] = time.time()
-            resume(FOLLOWERS)
-            timeline.record("lab", f"kill {LEADER}, resume 2 and 3", "SIGKILL, SIGCONT")
-            out["d_leader"] = wait_until(
-                lambda: (s := states([d])) and s[d].leader not in (None, LEADER) and s[d].leader, 30, "new leader for d"
-            )
-            out["d_elected_at"] = time.time()
-            steps.update()
-            describing = ThreadPoolExecutor(1).submit(describe, [a, d])  # a JVM start: sample a meanwhile
-            samples, hold_until = [], time.monotonic() + 2.0  # twice the controller's unclean-election interval
-            while time.monotonic() < hold_until or not describing.done():
-                if seen := states([a]):
-                    samples.append((seen[a].leader, cluster.registered_brokers()))
-                time.sleep(0.2)
-            out["a_samples"] = samples
-            out["elr_after"] = describing.result()
-            timeline.record("TopicCommand", elr_label(out["elr_after"]), str(out["elr_after"]))
-            steps.update()
-            out["d"] = first_report(reports["d"], 30)
-            steps.update()
-            timeline.record("lab", f"start {LEADER}")
-            out["window"] = (timeline.started, time.time())
-            cluster.start(LEADER)
-            since[LEADER] = out["restarted_at"] = time.time()
-            timeline.record("lab", f"{LEADER} registered")
-            out["a_leader"] = wait_until(lambda: (s := states([a])) and s[a].leader, 30, "a gets a leader")
-            out["a_elected_at"] = time.time()
-            out["restart_window"] = (out["restarted_at"] - 1.0, time.time() + 1.0)
-            steps.update()
-    except BaseException:
-        print(timeline.text())  # what happened up to the failure
-        raise
-    finally:
-        cluster.wait_healthy(timeout=60)
-        producer.flush(10)
-        steps.close()
-    controller_log = cluster.node(0).log_path.read_text(errors="replace").splitlines()
-    out.update(
-        retried=list(retry_log.errors),
-        controller=[line for line in controller_log if f"partition change for {a}-0" in line],
-        after={p: cluster.partition(TOPICS[p]) for p in "ad"},
-        records={p: records_of(TOPICS[p]) for p in "ad"},
-        timeline=timeline,
-    )
-    return out
-
-
-run2 = leader_dies()
-t0 = run2["killed_at"]
+a, d = TOPICS["a"], TOPICS["d"]
+run2 = Timeline("run 2: topics a (min ISR 1) and d (min ISR 2), leader killed")
+producer, retry_log = retrying_producer(run2, "d: acks=all")
+for topic in (a, d):
+    producer.produce(topic, b"warm-up")
+assert producer.flush(15) == 0
+reports = {lane: Deliveries(run2, lane) for lane in ("a: acks=all", "d: acks=all")}
+before2 = {p: cluster.partition(TOPICS[p]) for p in "ad"}
+admin = AdminClient({"bootstrap.servers": BOOTSTRAP})
+configs = admin.describe_configs([ConfigResource(ConfigResource.Type.TOPIC, a)])
+unclean_config = next(iter(configs.values())).result(timeout=10)["unclean.leader.election.enable"].value
+watch = PartitionWatch(cluster, run2, {"a": a, "d": d}, lane="controller", fences="controller").start()
+polling = Polling(producer).start()
+faults = Faults(cluster, run2)
+print(f"(a) unclean.leader.election.enable={unclean_config}")
 for p in "ad":
-    print(f"({p}) before: leader {run2['before'][p].leader}, ISR {run2['before'][p].isr}")
-    print(f"({p}) after:  leader {run2['after'][p].leader}, ISR {run2['after'][p].isr}")
-print(f"(a) unclean.leader.election.enable={run2['unclean_config']}")
-print(f"(a) order-a acknowledged at offset {run2['a']['offset']} with ISR {run2['isr_at_ack'][TOPICS['a']].isr}")
-for label, rows in (("before the kill", run2["elr_before"]), ("after the kill ", run2["elr_after"])):
-    for p in "ad":
-        print(f"TopicCommand {label}: ({p}) {rows[TOPICS[p]]}")
-print(f"(d) broker {run2['d_leader']} elected {run2['d_elected_at'] - t0:.1f}s after the kill")
-a_leaders = sorted({leader for leader, _ in run2["a_samples"]}, key=str)
-print(f"(a) leader(s) seen in 2 s while brokers {sorted(run2['a_samples'][-1][1])} were registered: {a_leaders}")
-print(
-    f"(a) broker {run2['a_leader']} leads again {run2['a_elected_at'] - run2['restarted_at']:.1f}s after it registered"
-)
-print(f"(d) order-d: acknowledged at offset {run2['d']['offset']}, {run2['d']['at'] - t0:.1f}s after the kill")
-print("(a) what a consumer reads now:", run2["records"]["a"])
-print("(d) what a consumer reads now:", run2["records"]["d"])
-print("controller log, topic a:")
-for line in run2["controller"]:
-    print("  ", line[line.find("partition change") :])
-print(run2["timeline"].text())
-# two windows of the same run: the fault, and the restart of broker 1 (the gap is its JVM starting)
-fig, (fault, restart) = plt.subplots(1, 2, figsize=(13, 5.6), sharey=True, width_ratios=[4, 1])
-for ax, (start, end) in ((fault, run2["window"]), (restart, run2["restart_window"])):
-    run2["timeline"].plot(ax=ax)
-    ax.set_xlim(start - run2["timeline"].started - 0.5, end - run2["timeline"].started + 0.5)
-restart.set_title("")
-restart.set_xlabel("")
-fig.tight_layout()
-plt.show()
+    print(f"({p}) before: leader {before2[p].leader}, ISR {before2[p].isr}")
+
+# %% [markdown]
+# **Step 1.** Freeze follower 2, and 1.5 s later follower 3, so that the controller fences them one
+# after the other. Then ask `TopicCommand` what it sees.
+
+# %%
+faults.pause(FOLLOWERS[0])
+time.sleep(1.5)  # fenced one after the other, in a known order
+faults.pause(FOLLOWERS[1])
+wait_for_isr(watch, [a, d], 1, "ISR == [leader] after fencing")
+time.sleep(1.0)  # margin: the leader's partition applies the new ISR a moment after its metadata cache
+elr_before = {t: rows[0] for t, rows in describe(cluster, [a, d]).items()}
+run2.record("TopicCommand", "describes", f"Elr: a {elr_before[a].elr}, d {elr_before[d].elr}")
+for p in "ad":
+    print(f"TopicCommand before the kill: ({p}) {elr_before[TOPICS[p]]}")
+
+# %% [markdown]
+# **Step 2.** An `acks=all` write to each topic: **a**'s should be acknowledged by the leader alone,
+# **d**'s refused and retried.
+
+# %%
+isr_at_ack = {t: watch.now(t) for t in (a, d)}
+run2.record("a: acks=all", "produce order-a")
+producer.produce(a, b"order-a", on_delivery=reports["a: acks=all"])
+acked_a = reports["a: acks=all"].first(35)
+run2.record("d: acks=all", "produce order-d")
+producer.produce(d, b"order-d", on_delivery=reports["d: acks=all"])
+wait_until(lambda: retry_log.found["refused, retrying"], 10, "order-d refused")
+d_before_kill = list(reports["d: acks=all"].reports)
+print(f"(a) order-a acknowledged at offset {acked_a.offset} with ISR {isr_at_ack[a].isr}")
+print(f"(d) order-d: refused ({retry_log.found['refused, retrying'][0]}), retrying")
+
+# %% [markdown]
+# **Step 3.** Kill the leader and thaw the followers; wait for topic d's new leader.
+
+# %%
+faults.kill(LEADER)
+killed_at = time.time()
+faults.resume(*FOLLOWERS)
+d_now = watch.wait_for(d, lambda view: view.leader not in (None, LEADER), 30, "new leader for d")
+d_elected_at = time.time()
+print(f"(d) broker {d_now.leader} leads, seen {d_elected_at - killed_at:.1f}s after the kill")
+
+# %% [markdown]
+# **Step 4.** Topic a for two more seconds (two runs of the controller's unclean-election check), and
+# `TopicCommand` again.
+
+# %%
+samples, hold_until = [], time.monotonic() + 2.0
+while time.monotonic() < hold_until:
+    samples.append(watch.now(a))
+    time.sleep(0.2)
+elr_after = {t: rows[0] for t, rows in describe(cluster, [a, d]).items()}
+run2.record("TopicCommand", "describes", f"Elr: a {elr_after[a].elr}, d {elr_after[d].elr}")
+print(f"(a) leader(s) seen in 2 s: {sorted({str(view.leader) for view in samples})}")
+for p in "ad":
+    print(f"TopicCommand after the kill: ({p}) {elr_after[TOPICS[p]]}")
+
+# %% [markdown]
+# **Step 5.** Wait for `order-d`'s acknowledgement, then restart broker 1 and wait until topic a has
+# a leader again.
+
+# %%
+acked_d = reports["d: acks=all"].first(30)
+restarting_at = time.time()
+faults.start(LEADER)
+a_now = watch.wait_for(a, lambda view: view.leader is not None, 30, "a gets a leader")
+print(f"(d) order-d: acknowledged at offset {acked_d.offset}, {acked_d.at - killed_at:.1f}s after the kill")
+print(f"(a) broker {a_now.leader} leads again {time.time() - restarting_at:.1f}s after its restart began")
+
+# %% [markdown]
+# **The picture**, with the controller's record of topics a and d: when it fenced whom, and every
+# leader, ISR and ELR it set. The controller's own log names the unclean change.
+
+# %%
+polling.stop()
+watch.stop()
+cluster.wait_healthy(timeout=60)
+producer.flush(10)
+spells = watch.history.leaderless(a)
+unclean_lines = controller.log_lines(cluster, a)
+records2 = {p: records_of(TOPICS[p]) for p in "ad"}
+print(f"(a) without a leader from {spells[0][0] - killed_at:.1f}s to {spells[0][1] - killed_at:.1f}s after the kill")
+print("(a) what a consumer reads now:", records2["a"])
+print("(d) what a consumer reads now:", records2["d"])
+print("controller log, topic a:", *(line[line.find("partition change") :] for line in unclean_lines), sep="\n  ")
+run2.picture()
 
 # %% [markdown]
 # What run 2 shows:
@@ -571,26 +405,55 @@ plt.show()
 #   `eligible.leader.replicas.version=0`) the controller keeps no such list: the ISR `[1]` would
 #   have been the only place to look, and topic d would have waited for broker 1 like topic a.
 #   (This cluster has ELR on, so this lab shows only the ELR side.)
+#
+# In code, in the order of the story:
 
 # %%
-a, d = TOPICS["a"], TOPICS["d"]
-assert run2["unclean_config"] == "false"
-assert run2["isr_at_ack"][a].isr == [LEADER] and run2["a"]["error"] is None, (
-    "(a) acks=all acknowledged by the leader alone"
-)
-assert run2["elr_before"][a]["elr"] == [] and run2["elr_before"][a]["isr"] == [LEADER]
-assert run2["elr_before"][d]["isr"] == [LEADER] and run2["elr_before"][d]["elr"] == [FOLLOWERS[1]], "(d) last to leave"
-assert run2["d_before_kill"] == [], "(d) acks=all refused while the ISR was below 2"
-assert run2["a_samples"] and all(leader is None for leader, _ in run2["a_samples"]), "(a) no leader"
-assert all(set(FOLLOWERS) <= brokers for _, brokers in run2["a_samples"]), "(a) although 2 and 3 were registered"
-assert run2["elr_after"][a] == {"leader": None, "isr": [], "elr": [LEADER], "last_known_elr": [LEADER]}
-assert run2["d_leader"] == FOLLOWERS[1] and run2["elr_after"][d]["leader"] == FOLLOWERS[1], "(d) elected from the ELR"
-assert run2["d_elected_at"] - run2["killed_at"] < 15
-assert run2["a_leader"] == LEADER, "(a) the old leader leads again after its restart"
-assert any("UNCLEAN partition change" in line for line in run2["controller"])
-assert run2["d"]["error"] is None, run2["d"]
+assert unclean_config == "false"
+assert isr_at_ack[a].isr == [LEADER] and acked_a.ok, "(a) acks=all acknowledged by the leader alone"
+assert elr_before[a].elr == [] and elr_before[a].isr == [LEADER]
+assert elr_before[d].isr == [LEADER] and elr_before[d].elr == [FOLLOWERS[1]], "(d) last to leave"
+assert d_before_kill == [], "(d) acks=all refused while the ISR was below 2"
+assert samples and all(view.leader is None for view in samples), "(a) no leader"
+assert len(spells) == 1 and killed_at < spells[0][0] and spells[0][1] > restarting_at, "(a) none until 1 is back"
+assert watch.history.unfenced_throughout(FOLLOWERS, *spells[0]), "(a) although 2 and 3 were registered"
+after_kill = elr_after[a]
+assert (after_kill.leader, after_kill.isr, after_kill.elr, after_kill.last_known_elr) == (None, [], [LEADER], [LEADER])
+assert d_now.leader == FOLLOWERS[1] and elr_after[d].leader == FOLLOWERS[1], "(d) elected from the ELR"
+assert watch.history.state_at(d, 0, spells[0][0]).leader == FOLLOWERS[1], "(d) when the controller fenced 1"
+assert d_elected_at - killed_at < 15
+assert a_now.leader == LEADER, "(a) the old leader leads again after its restart"
+assert any("UNCLEAN partition change" in line for line in unclean_lines)
+assert acked_d.ok, acked_d
 # After the kill, only a new leader can acknowledge. (Not "after d_elected_at": that is when this
 # notebook's metadata poll saw the election, which the producer may learn of first.)
-assert run2["d"]["at"] > run2["killed_at"], "(d) acknowledged only once a new leader had it"
-assert [v for _, v in run2["records"]["a"]] == [b"warm-up", b"order-a"], "(a) nothing acknowledged was lost"
-assert [v for _, v in run2["records"]["d"]] == [b"warm-up", b"order-d"], "(d) nothing lost, nothing duplicated"
+assert acked_d.at > killed_at, "(d) acknowledged only once a new leader had it"
+assert [v for _, v in records2["a"]] == [b"warm-up", b"order-a"], "(a) nothing acknowledged was lost"
+assert [v for _, v in records2["d"]] == [b"warm-up", b"order-d"], "(d) nothing lost, nothing duplicated"
+
+# %% [markdown]
+# ## What to take away
+#
+# - With `acks=all`, `min.insync.replicas=2` turns an ISR that is down to the leader into refused
+#   writes that the producer retries on its own, instead of writes that only the leader has.
+# - `acks=1` is not checked against `min.insync.replicas`, and what it wrote stays unreadable until
+#   the ISR is back at the minimum.
+# - With `unclean.leader.election.enable=false`, a replica that left the ISR is never elected; with
+#   ELR, the replica that took the ISR below the minimum can still be, cleanly.
+#
+# ## Check yourself
+#
+# <details>
+# <summary>Why was the `acks=all` write to b refused, and the `acks=1` write to c acknowledged?</summary>
+#
+# With the ISR down to the leader, below `min.insync.replicas=2`, the leader refuses `acks=all`
+# writes with `NOT_ENOUGH_REPLICAS`; `acks=1` writes are not checked against `min.insync.replicas`.
+# </details>
+#
+# <details>
+# <summary>Why did topic d get a new leader when broker 1 died, and topic a none?</summary>
+#
+# Broker 3 left the ISR of topic d last, taking it below `min.insync.replicas=2`, so the controller
+# kept it in the ELR and could elect it cleanly. The ISR of topic a never went below its minimum of
+# 1, so its ELR stayed empty and no other replica was eligible.
+# </details>

@@ -39,35 +39,33 @@
 #
 # This lab reproduces a story told on a guide page; read it there first:
 # [min.insync.replicas](../../guarantees/min-insync-replicas/).
+#
+# ## Set up
 
 # %%
-import re
-import subprocess
 import time
-import uuid
 
-import matplotlib.pyplot as plt
 from confluent_kafka import ElectionType, KafkaError, KafkaException, Producer, TopicPartition
-from confluent_kafka.admin import AdminClient, ConfigResource, NewTopic
-from tqdm import tqdm  # plain text bars: the rendered labs have no widgets
+from confluent_kafka.admin import AdminClient, ConfigResource
 
-from kafkalab import Cluster
-from kafkalab.lab import LeaderWatch, Timeline, wait_until
-from kafkalab.lab import read_partition as read_messages
-from kafkalab.runtime import java_executable, resolved
+from kafkalab import Cluster, controller
+from kafkalab.faults import Faults
+from kafkalab.lab import Timeline, read_partition, wait_until
+from kafkalab.recorders import Deliveries
+from kafkalab.topics import describe, new_topics
+from kafkalab.watch import PartitionWatch
 
 cluster = Cluster.attach()  # the cluster of `kafkalab up` (or the test run's)
 cluster.wait_healthy(timeout=60)
 BOOTSTRAP = cluster.bootstrap_servers
 BROKERS = sorted(n.spec.node_id for n in cluster.brokers)
 LEADER, FOLLOWERS = BROKERS[-1], BROKERS[:-1]  # replicas [3, 1, 2]: broker 3 leads both topics
-CONTROLLER = next(n for n in cluster.nodes if not n.spec.is_broker)
 ELR = cluster.elr  # how kafkalab formatted the cluster (KIP-966 on unless `kafkalab up --no-elr`)
 print(f"Apache Kafka {cluster.version} at {BOOTSTRAP}; Eligible Leader Replicas {'on' if ELR else 'off'}")
 print(f"both topics: replicas {[LEADER, *FOLLOWERS]}, so broker {LEADER} leads and {FOLLOWERS} follow")
 
-setup_admin = AdminClient({"bootstrap.servers": BOOTSTRAP})
-broker_config = setup_admin.describe_configs([ConfigResource(ConfigResource.Type.BROKER, str(LEADER))])
+admin = AdminClient({"bootstrap.servers": BOOTSTRAP})
+broker_config = admin.describe_configs([ConfigResource(ConfigResource.Type.BROKER, str(LEADER))])
 default_unclean = next(iter(broker_config.values())).result(timeout=10)["unclean.leader.election.enable"]
 print(
     f"broker default: unclean.leader.election.enable={default_unclean.value} (is_default={default_unclean.is_default})"
@@ -75,211 +73,173 @@ print(
 assert default_unclean.value == "false", "Kafka's default: never elect an out-of-sync replica"
 
 # %% [markdown]
-# Helpers: create the two topics with a fixed replica order, read a partition from the
-# beginning, describe partitions with Kafka's own `TopicCommand` (the Python clients do not report
-# Eligible Leader Replicas, see below), and pick the controller's log lines about a partition.
-
+# The two topics, one timeline each (the faults go on both, at the same moment), a watch on each
+# topic, and one producer (`acks=all`, idempotence off: lab 2 is about idempotence) whose
+# acknowledgements go on the topic's timeline. `TopicCommand` (Kafka's own `kafka-topics.sh`)
+# describes the partitions: the Python clients do not report Eligible Leader Replicas, see below.
 
 # %%
-def create_topics(run: str) -> dict[bool, str]:
-    """Two topics, replicas [leader, follower, follower], min ISR 1, unclean election on / off."""
-    names = {unclean: f"lab4-{run}-unclean-{'on' if unclean else 'off'}" for unclean in (True, False)}
-    topics = [
-        NewTopic(
-            name,
-            num_partitions=1,  # librdkafka wants the count with an assignment, not the -1 its docstring says
-            replica_assignment=[[LEADER, *FOLLOWERS]],
-            config={"min.insync.replicas": "1", "unclean.leader.election.enable": str(unclean).lower()},
-        )
-        for unclean, name in names.items()
-    ]
-    admin = AdminClient({"bootstrap.servers": BOOTSTRAP})
-    for future in admin.create_topics(topics, request_timeout=30).values():
-        future.result(timeout=30)
-    cluster.admin().await_healthy(list(names.values()), time.monotonic() + 30)
-    return names
+unclean = {"unclean-on": "true", "unclean-off": "false"}
+configs = {name: {"min.insync.replicas": "1", "unclean.leader.election.enable": on} for name, on in unclean.items()}
+topics = new_topics(BOOTSTRAP, "lab4", configs, replicas=[LEADER, *FOLLOWERS])
+ON, OFF = topics["unclean-on"], topics["unclean-off"]
+started = time.time()
+timelines = {
+    ON: Timeline("unclean.leader.election.enable=true", started=started),
+    OFF: Timeline("unclean.leader.election.enable=false", started=started),
+}
+faults = Faults(cluster, *timelines.values())
+watches = {
+    t: PartitionWatch(cluster, timelines[t], {"controller": t}, fences="controller").start() for t in topics.values()
+}
+producer = Producer({"bootstrap.servers": BOOTSTRAP, "acks": "all", "enable.idempotence": False, "linger.ms": 0})
+before = {t: cluster.partition(t) for t in (ON, OFF)}
+elr: dict[str, dict] = {}
 
 
-def read_partition(topic: str, timeout: float = 10.0) -> list[tuple[int, bytes]]:
-    """Every (offset, value) a consumer can read from partition 0, from the beginning."""
+def send(topic: str, values: list[bytes]) -> list:
+    reports = Deliveries()
+    for value in values:
+        producer.produce(topic, value, on_delivery=reports)
+    producer.flush(15)
+    good = [r for r in reports.reports if r.ok]
+    detail = f"offsets {good[0].offset}-{good[-1].offset}" if good else f"errors {[r.error for r in reports.reports]}"
+    timelines[topic].record("producer", f"{len(good)}/{len(values)} acknowledged", detail)
+    return reports.reports
 
-    def attempt() -> list[list[tuple[int, bytes]]] | None:
-        try:  # right after an election a broker may still answer from older metadata: NOT_LEADER, ask again
-            return [[(msg.offset(), msg.value()) for msg in read_messages(BOOTSTRAP, topic, timeout=timeout)]]
+
+def described(moment: str) -> None:
+    elr[moment] = {t: rows[0] for t, rows in describe(cluster, [ON, OFF]).items()}
+    for topic, state in elr[moment].items():
+        timelines[topic].record("TopicCommand", "described", f"ISR {state.isr}, ELR {state.elr}")
+        print(f"{moment:<15} unclean {'on ' if topic == ON else 'off'}: {state}")
+
+
+for t in (ON, OFF):
+    print(f"unclean {'on ' if t == ON else 'off'}: {t}, leader {before[t].leader}, ISR {before[t].isr}")
+
+# %% [markdown]
+# **Step 1.** Five records to each topic while all three replicas are in sync.
+
+# %%
+batch1 = {t: send(t, [f"replicated-{i}".encode() for i in range(5)]) for t in (ON, OFF)}
+print({("on" if t == ON else "off"): [r.offset for r in reports] for t, reports in batch1.items()})
+
+# %% [markdown]
+# **Step 2.** Freeze both followers and wait until the controller has fenced them: the ISR is the
+# leader alone.
+
+# %%
+faults.pause(*FOLLOWERS)
+for t in (ON, OFF):
+    watches[t].wait_for(t, lambda view: view.isr == [LEADER], 20, "ISR = [leader]")
+described("ISR = [leader]")
+
+# %% [markdown]
+# **Step 3.** Five more records to each topic, acknowledged by the leader alone.
+
+# %%
+batch2 = {t: send(t, [f"leader-only-{i}".encode() for i in range(5)]) for t in (ON, OFF)}
+print({("on" if t == ON else "off"): [(r.offset, r.ok) for r in reports] for t, reports in batch2.items()})
+
+# %% [markdown]
+# **Step 4.** Kill the leader and thaw the followers. Then wait until the controller has fenced the
+# dead leader (the brokers themselves now say "no leader" for the clean topic), and for the
+# unclean topic's new leader. Should the controller not elect one within 10 s, the lab asks for an
+# unclean election itself.
+
+# %%
+faults.kill(LEADER)
+faults.resume(*FOLLOWERS)
+resumed = time.monotonic()
+watches[OFF].wait_for(OFF, lambda view: view.leader is None and not view.inferred, 20, "the dead leader fenced")
+try:
+    new_leader = watches[ON].wait_for(ON, lambda view: view.leader in FOLLOWERS, 10, "an unclean election").leader
+    elected_by = "the controller, on its own"
+except TimeoutError:
+    admin.elect_leaders(ElectionType.UNCLEAN, [TopicPartition(ON, 0)]).result(timeout=15)
+    timelines[ON].record("admin", "elect_leaders(UNCLEAN)")
+    new_leader = watches[ON].wait_for(ON, lambda view: view.leader in FOLLOWERS, 10, "an unclean election").leader
+    elected_by = "AdminClient.elect_leaders(ElectionType.UNCLEAN)"
+print(f"unclean on: broker {new_leader} leads, elected by {elected_by}; unclean off: {watches[OFF].now(OFF)}")
+
+# %% [markdown]
+# **Step 5.** A write to the leaderless topic, with a 3 s delivery timeout; a write to the unclean
+# topic's new leader; and `TopicCommand` during the outage.
+
+# %%
+impatient = Producer({"bootstrap.servers": BOOTSTRAP, "acks": "all", "delivery.timeout.ms": 3000})
+attempt = Deliveries(timelines[OFF], "producer")
+timelines[OFF].record("producer", "produce while-leaderless", "delivery.timeout.ms=3000")
+impatient.produce(OFF, b"while-leaderless", on_delivery=attempt)
+wait_until(lambda: impatient.poll(0.1) >= 0 and attempt.reports, 10, "the delivery report")
+leaderless_attempt = attempt.reports[0].error
+after_election = send(ON, [b"after-election"])  # the unclean topic takes writes again
+described("outage")
+print(f"write while leaderless: {attempt.reports[0].label()}; after-election: offset {after_election[0].offset}")
+
+# %% [markdown]
+# **Step 6.** Eight seconds after the thaw, the clean topic still has no leader; restart the old leader.
+
+# %%
+time.sleep(max(0.0, resumed + 8 - time.monotonic()))
+leaderless_check = (watches[OFF].now(OFF).leader, time.monotonic() - resumed)
+timelines[OFF].record("lab", "still no leader", f"{leaderless_check[1]:.0f} s after resume")
+faults.start(LEADER)
+print(
+    f"{leaderless_check[1]:.0f} s after the followers resumed: leader {leaderless_check[0]}; broker {LEADER} restarted"
+)
+
+# %% [markdown]
+# **Step 7.** The old leader leads the clean topic again and takes a write; all ISRs fill up.
+
+# %%
+watches[OFF].wait_for(OFF, lambda view: view.leader == LEADER, 30, "the old leader leads the clean topic again")
+after_return = send(OFF, [b"after-return"])
+for t in (ON, OFF):
+    watches[t].wait_for(t, lambda view: len(view.isr) == 3, 30, "full ISRs")
+print(f"unclean off: {watches[OFF].now(OFF)}; after-return: offset {after_return[0].offset}")
+
+# %% [markdown]
+# **Step 8.** Make the old leader lead the unclean topic again (a preferred election), so that what a
+# consumer reads now is what *it* has, and read both topics back.
+
+# %%
+admin.elect_leaders(ElectionType.PREFERRED, [TopicPartition(ON, 0)]).result(timeout=15)
+watches[ON].wait_for(ON, lambda view: view.leader == LEADER, 15, "preferred leader back")
+timelines[ON].record("admin", "elect_leaders(PREFERRED)", f"broker {LEADER} leads again")
+
+
+def read_back(topic: str) -> list[tuple[int, bytes]]:
+    """Every (offset, value) a consumer reads; right after an election a broker may still answer NOT_LEADER."""
+
+    def attempt() -> list | None:
+        try:
+            return [[(msg.offset(), msg.value()) for msg in read_partition(BOOTSTRAP, topic)]]
         except KafkaException:
             return None
 
-    return wait_until(attempt, timeout, f"the records of {topic}")[0]
+    return wait_until(attempt, 10, f"the records of {topic}")[0]
 
 
-TOOLS = resolved().classpath("tools")
-
-
-def describe(topics: list[str]) -> dict[str, dict[str, str]]:
-    """Leader, Isr, Elr and LastKnownElr of partition 0 of each topic, as TopicCommand prints them."""
-    live = ",".join(f"127.0.0.1:{n.spec.client_port}" for n in cluster.brokers if n.state() == "running")
-    command = [java_executable(), "-cp", TOOLS, "org.apache.kafka.tools.TopicCommand", "--bootstrap-server", live]
-    out = subprocess.run(
-        [*command, "--describe", "--topic", "|".join(topics)], capture_output=True, text=True, timeout=60, check=True
-    )
-    states = {}
-    for line in out.stdout.splitlines():
-        fields = dict(f.partition(":")[::2] for f in line.strip().split("\t"))
-        fields = {k.strip(): v.strip() for k, v in fields.items()}
-        if fields.get("Partition") == "0":
-            states[fields["Topic"]] = {k: fields.get(k, "?") for k in ("Leader", "Isr", "Elr", "LastKnownElr")}
-    return states
-
-
-def controller_log(topic: str) -> list[str]:
-    """The controller's INFO lines about changes of partition 0 of the topic (unclean ones are logged)."""
-    lines = CONTROLLER.log_path.read_text(errors="replace").splitlines()
-    wanted = [line for line in lines if f"partition change for {topic}-0 " in line]
-    return [
-        re.sub(r" INFO \[QuorumController id=\d+\]| with topic ID [^:\s]+|\s*\(org\.apache.*$", "", x) for x in wanted
-    ]
-
+records = {t: read_back(t) for t in (ON, OFF)}
+for t in (ON, OFF):
+    timelines[t].record("consumer", f"read back {len(records[t])} records", f"from broker {LEADER}")
+    print(f"unclean {'on ' if t == ON else 'off'}: {[(o, v.decode()) for o, v in records[t]]}")
 
 # %% [markdown]
-# The experiment. One producer (`acks=all`, idempotence off: lab 2 is about idempotence) writes to
-# both topics; a second producer with a 3 s delivery timeout tries to write to the leaderless
-# topic. Both topics get their own timeline, and the faults are recorded on both. The cluster is
-# restored in a `finally` block, so a failure never leaves brokers frozen or dead.
-
+# **The end of the run.** The watches stop and put the controller's record on the timelines; the
+# cluster is restored (run this cell even if a step above failed half-way) and the topics deleted.
 
 # %%
-def experiment() -> dict:
-    topics = create_topics(uuid.uuid4().hex[:8])
-    on, off = topics[True], topics[False]
-    started = time.time()
-    timelines = {
-        on: Timeline("unclean.leader.election.enable=true", started=started),
-        off: Timeline("unclean.leader.election.enable=false", started=started),
-    }
-
-    def everywhere(lane: str, what: str, detail: str = "") -> None:
-        at = time.time()
-        for timeline in timelines.values():
-            timeline.record(lane, what, detail, at=at)
-
-    def note_elr(states: dict[str, dict[str, str]]) -> None:
-        for topic, state in states.items():
-            timelines[topic].record("TopicCommand", "described", f"ISR [{state['Isr']}], ELR [{state['Elr']}]")
-
-    producer = Producer({"bootstrap.servers": BOOTSTRAP, "acks": "all", "enable.idempotence": False, "linger.ms": 0})
-
-    def send(topic: str, values: list[bytes]) -> list[tuple]:
-        reports: list[tuple] = []
-        for value in values:
-            producer.produce(
-                topic, value, on_delivery=lambda err, msg: reports.append((err, msg.offset(), msg.value()))
-            )
-        producer.flush(15)
-        good = [r for r in reports if r[0] is None]
-        detail = f"offsets {good[0][1]}-{good[-1][1]}" if good else f"errors {[r[0] for r in reports]}"
-        timelines[topic].record("producer", f"{len(good)}/{len(values)} acknowledged", detail)
-        return reports
-
-    result: dict = {"on": on, "off": off, "timelines": timelines, "elr": {}}
-    result["before"] = {t: cluster.partition(t) for t in (on, off)}
-    batch1 = [f"replicated-{i}".encode() for i in range(5)]
-    batch2 = [f"leader-only-{i}".encode() for i in range(5)]
-    steps = tqdm(total=9, desc="unclean on/off, side by side")
-    try:
-        with LeaderWatch(cluster, on, timelines[on]), LeaderWatch(cluster, off, timelines[off]):
-            result["batch1"] = {t: send(t, batch1) for t in (on, off)}
-            steps.update()
-
-            for f in FOLLOWERS:
-                cluster.pause(f)
-                everywhere(f"broker {f}", "paused (SIGSTOP)")
-            wait_until(lambda: all(cluster.isr(t) == [LEADER] for t in (on, off)), 20, "ISR = [leader]", 0.2)
-            result["elr"]["ISR = [leader]"] = describe([on, off])
-            note_elr(result["elr"]["ISR = [leader]"])
-            steps.update()
-
-            result["batch2"] = {t: send(t, batch2) for t in (on, off)}
-            steps.update()
-
-            cluster.kill(LEADER)
-            everywhere(f"broker {LEADER}", "killed (SIGKILL)")
-            for f in FOLLOWERS:
-                cluster.resume(f)
-                everywhere(f"broker {f}", "resumed (SIGCONT)")
-            resumed = time.monotonic()
-            wait_until(lambda: cluster.leader(off) is None, 20, "the dead leader fenced")
-
-            def follower_leads() -> int | None:
-                leader = cluster.leader(on)
-                return leader if leader in FOLLOWERS else None
-
-            try:
-                result["new_leader"] = wait_until(follower_leads, 10, "an unclean election")
-                result["elected_by"] = "the controller, on its own"
-            except TimeoutError:
-                admin = AdminClient({"bootstrap.servers": BOOTSTRAP})
-                admin.elect_leaders(ElectionType.UNCLEAN, [TopicPartition(on, 0)]).result(timeout=15)
-                timelines[on].record("admin", "elect_leaders(UNCLEAN)")
-                result["new_leader"] = wait_until(follower_leads, 10, "an unclean election")
-                result["elected_by"] = "AdminClient.elect_leaders(ElectionType.UNCLEAN)"
-            timelines[on].record("controller", "follower elected", f"broker {result['new_leader']} leads")
-            steps.update()
-
-            # the leaderless topic: a write with a 3 s delivery timeout
-            impatient = Producer({"bootstrap.servers": BOOTSTRAP, "acks": "all", "delivery.timeout.ms": 3000})
-            attempt: list = []
-            timelines[off].record("producer", "produce while-leaderless", "delivery.timeout.ms=3000")
-            impatient.produce(off, b"while-leaderless", on_delivery=lambda err, msg: attempt.append(err))
-            wait_until(lambda: impatient.poll(0.1) >= 0 and attempt, 10, "the delivery report")
-            result["leaderless_attempt"] = attempt[0]
-            what = "acknowledged" if attempt[0] is None else f"failed: {attempt[0].name()}"
-            timelines[off].record("producer", what)
-            # the unclean topic takes writes again, at the offsets the lost records had
-            result["after_election"] = send(on, [b"after-election"])
-            result["elr"]["outage"] = describe([on, off])
-            note_elr(result["elr"]["outage"])
-            steps.update()
-
-            time.sleep(max(0.0, resumed + 8 - time.monotonic()))
-            result["leaderless_check"] = (cluster.leader(off), time.monotonic() - resumed)
-            timelines[off].record(
-                "controller", "still no leader", f"{result['leaderless_check'][1]:.0f} s after resume"
-            )
-            everywhere(f"broker {LEADER}", "restarting")
-            cluster.start(LEADER)
-            everywhere(f"broker {LEADER}", "registered again")
-            steps.update()
-
-            wait_until(lambda: cluster.leader(off) == LEADER, 30, "the old leader leads the clean topic again")
-            result["after_return"] = send(off, [b"after-return"])
-            wait_until(lambda: all(len(cluster.isr(t)) == 3 for t in (on, off)), 30, "full ISRs")
-            steps.update()
-
-            # make the old leader lead the unclean topic again: read what *it* has now
-            admin = AdminClient({"bootstrap.servers": BOOTSTRAP})
-            admin.elect_leaders(ElectionType.PREFERRED, [TopicPartition(on, 0)]).result(timeout=15)
-            wait_until(lambda: cluster.leader(on) == LEADER, 15, "preferred leader back")
-            timelines[on].record("admin", "elect_leaders(PREFERRED)", f"broker {LEADER} leads again")
-            result["records"] = {t: read_partition(t) for t in (on, off)}
-            for t in (on, off):
-                values = [v.decode() for _, v in result["records"][t]]
-                timelines[t].record("consumer", f"read back {len(values)} records", f"from broker {LEADER}")
-            steps.update()
-    finally:
-        cluster.wait_healthy(timeout=60)
-        steps.update()
-        steps.close()
-    result["after"] = {t: cluster.partition(t) for t in (on, off)}
-    result["controller_log"] = {t: controller_log(t) for t in (on, off)}
-    admin = AdminClient({"bootstrap.servers": BOOTSTRAP})
-    for future in admin.delete_topics([on, off], request_timeout=15).values():
-        future.result(timeout=15)
-    return result
-
-
-run = experiment()
-ON, OFF = run["on"], run["off"]
-
+for watch in watches.values():
+    watch.stop()
+cluster.wait_healthy(timeout=60)
+after = {t: cluster.partition(t) for t in (ON, OFF)}
+controller_log = {t: controller.log_lines(cluster, t) for t in (ON, OFF)}
+for future in admin.delete_topics([ON, OFF], request_timeout=15).values():
+    future.result(timeout=15)
+print("unclean election done by:", elected_by)
 
 # %% [markdown]
 # ## Eligible Leader Replicas (KIP-966)
@@ -292,11 +252,9 @@ ON, OFF = run["on"], run["off"]
 # empty before the kill. The Python clients do not report ELR; Kafka's `TopicCommand` does:
 
 # %%
-for moment, states in run["elr"].items():
+for moment, states in elr.items():
     for topic, state in states.items():
-        label = "on " if topic == ON else "off"
-        print(f"{moment:<15} unclean {label}: {state}")
-print("unclean election done by:", run["elected_by"])
+        print(f"{moment:<15} unclean {'on ' if topic == ON else 'off'}: {state}")
 
 # %% [markdown]
 # What that shows:
@@ -314,34 +272,34 @@ print("unclean election done by:", run["elected_by"])
 # handling of the leader's fence (about 4 s after the kill). The notebook would fall back to
 # `AdminClient.elect_leaders(ElectionType.UNCLEAN, ...)` (available in confluent-kafka 2.16) only
 # if no follower led within 10 s, and the line above says which one happened.
+#
+# In code: no ELR while the ISR met min ISR 1; during the outage, the unclean topic's new leader
+# and no ELR; the clean topic without a leader, and (with ELR on) an empty ISR with the dead
+# leader as the only eligible replica.
 
 # %%
-assert all(not s["Elr"] for s in run["elr"]["ISR = [leader]"].values()), "min ISR 1 met: ELR empty"
-outage_on, outage_off = run["elr"]["outage"][ON], run["elr"]["outage"][OFF]
-assert outage_on["Elr"] == "" and outage_on["Leader"] == str(run["new_leader"])
-assert outage_off["Leader"] == "none"
+assert all(state.elr == [] for state in elr["ISR = [leader]"].values()), "min ISR 1 met: ELR empty"
+outage_on, outage_off = elr["outage"][ON], elr["outage"][OFF]
+assert outage_on.elr == [] and outage_on.leader == new_leader
+assert outage_off.leader is None
 if ELR:
-    assert outage_off["Isr"] == "" and outage_off["Elr"] == str(LEADER), "the dead leader is the only eligible one"
+    assert outage_off.isr == [] and outage_off.elr == [LEADER], "the dead leader is the only eligible one"
 else:
-    assert outage_off["Isr"] == str(LEADER) and outage_off["Elr"] == "", "without ELR the ISR keeps the dead leader"
+    assert outage_off.isr == [LEADER] and outage_off.elr == [], "without ELR the ISR keeps the dead leader"
 
 # %% [markdown]
 # ## `unclean.leader.election.enable=true`: the partition comes back without acknowledged records
 
 # %%
-on_before, on_after = run["before"][ON], run["after"][ON]
+on_before, on_after = before[ON], after[ON]
 print(f"before: leader {on_before.leader}, ISR {on_before.isr}")
 print(f"after:  leader {on_after.leader}, ISR {on_after.isr}")
-acked2 = [(off_, v.decode()) for err, off_, v in run["batch2"][ON] if err is None]
-print(f"acknowledged by broker {LEADER} alone: {acked2}")
-print(f"new leader: broker {run['new_leader']} (elected by {run['elected_by']})")
-err, offset, _ = run["after_election"][0]
-print(f"'after-election' written to the new leader: error={err}, offset {offset}")
-print("what a consumer reads now, from broker", LEADER, ":", [(o, v.decode()) for o, v in run["records"][ON]])
-print("controller log:", *run["controller_log"][ON], sep="\n  ")
-print(run["timelines"][ON].text())
-run["timelines"][ON].plot()
-plt.show()
+print(f"acknowledged by broker {LEADER} alone: {[(r.offset, r.value.decode()) for r in batch2[ON] if r.ok]}")
+print(f"new leader: broker {new_leader} (elected by {elected_by})")
+print(f"'after-election' written to the new leader: error={after_election[0].error}, offset {after_election[0].offset}")
+print("what a consumer reads now, from broker", LEADER, ":", [(o, v.decode()) for o, v in records[ON]])
+print("controller log:", *controller_log[ON], sep="\n  ")
+timelines[ON].picture()
 
 # %% [markdown]
 # Every `leader-only-*` record was acknowledged (`acks=all`, ISR = [leader] satisfies min ISR 1)
@@ -353,40 +311,42 @@ plt.show()
 # there either. The controller logs the election as `UNCLEAN partition change` and sets
 # `leaderRecoveryState` to `RECOVERING` for the new leader.
 #
-# If the timeline shows `leader broker 3, ISR [3, 1, 2]` just after the thaw, that is not the
-# cluster going back in time: a follower that was frozen answered a metadata request from the
-# cache it had before the freeze, for a fraction of a second.
+#
+# The controller lane is the controller's own record, read from its metadata log when the watch
+# stopped: the leader, ISR and ELR it set, and whom it fenced, at the time it decided. (A follower
+# that was frozen answers metadata requests from the cache it had before the freeze for a moment
+# after the thaw, so a watch that only asked the brokers could show the cluster going back in time.)
+#
+# In code: both batches were acknowledged; a follower leads; the replicated batch is there and no
+# `leader-only-*` record is; `after-election` took the offset of the first of them; broker 3 leads
+# again with a full ISR; the controller logged an unclean change from broker 3 to the new leader.
 
 # %%
-batch1_on, batch2_on = run["batch1"][ON], run["batch2"][ON]
-assert all(err is None for err, _, _ in batch1_on + batch2_on), "both batches were acknowledged"
-assert run["new_leader"] in FOLLOWERS
-read_on = [v for _, v in run["records"][ON]]
-assert all(v in read_on for _, _, v in batch1_on), "the replicated batch is intact"
-assert not any(v in read_on for _, _, v in batch2_on), "every acknowledged leader-only record is gone"
-assert run["after_election"][0][0] is None and run["after_election"][0][1] == batch2_on[0][1], "offset reused"
+batch1_on, batch2_on = batch1[ON], batch2[ON]
+assert all(r.ok for r in batch1_on + batch2_on), "both batches were acknowledged"
+assert new_leader in FOLLOWERS
+read_on = [v for _, v in records[ON]]
+assert all(r.value in read_on for r in batch1_on), "the replicated batch is intact"
+assert not any(r.value in read_on for r in batch2_on), "every acknowledged leader-only record is gone"
+assert after_election[0].ok and after_election[0].offset == batch2_on[0].offset, "offset reused"
 assert on_after.leader == LEADER and sorted(on_after.isr) == BROKERS, "read from the old leader, fully in sync"
 assert any(
-    "UNCLEAN partition change" in line and f"leader: {LEADER} -> {run['new_leader']}" in line
-    for line in run["controller_log"][ON]
+    "UNCLEAN partition change" in line and f"leader: {LEADER} -> {new_leader}" in line for line in controller_log[ON]
 )
 
 # %% [markdown]
 # ## `unclean.leader.election.enable=false`: no leader until the old leader returns
 
 # %%
-off_before, off_after = run["before"][OFF], run["after"][OFF]
+off_before, off_after = before[OFF], after[OFF]
+leader_then, seconds = leaderless_check
 print(f"before: leader {off_before.leader}, ISR {off_before.isr}")
-leader_then, seconds = run["leaderless_check"]
 print(f"{seconds:.0f} s after the followers resumed (brokers 1 and 2 up and registered): leader {leader_then}")
-attempt = run["leaderless_attempt"]
-print(f"write while leaderless: {attempt.name() if attempt else None} ({attempt.str() if attempt else ''})")
+print(f"write while leaderless: {attempt.reports[0].label()} ({attempt.reports[0].detail()})")
 print(f"after:  leader {off_after.leader}, ISR {off_after.isr}")
-print("what a consumer reads now:", [(o, v.decode()) for o, v in run["records"][OFF]])
-print("controller log:", *run["controller_log"][OFF], sep="\n  ")
-print(run["timelines"][OFF].text())
-run["timelines"][OFF].plot()
-plt.show()
+print("what a consumer reads now:", [(o, v.decode()) for o, v in records[OFF]])
+print("controller log:", *controller_log[OFF], sep="\n  ")
+timelines[OFF].picture()
 
 # %% [markdown]
 # Brokers 1 and 2 were back and healthy, yet the topic had no leader: neither was in the ISR (or
@@ -404,24 +364,56 @@ plt.show()
 # was lost, because only the process died: the page cache kept every record. Had the machine
 # lost power, this election would bring back whatever broker 3 had on disk. With ELR off the
 # controller simply re-elects broker 3 from the ISR `[3]` it kept, and logs nothing at INFO.
+#
+# In code: both batches acknowledged; no leader 8 s after the thaw, and in the controller's record
+# one spell without a leader, from the dead leader's fence until after its restart; the write
+# timed out; a consumer reads every acknowledged record once, in order, and not the one that timed
+# out; broker 3 leads with a full ISR; and the controller logged the last-known-leader election
+# (with ELR on) or nothing unclean (with ELR off).
 
 # %%
-batch1_off, batch2_off = run["batch1"][OFF], run["batch2"][OFF]
-assert all(err is None for err, _, _ in batch1_off + batch2_off), "both batches were acknowledged"
+batch1_off, batch2_off = batch1[OFF], batch2[OFF]
+assert all(r.ok for r in batch1_off + batch2_off), "both batches were acknowledged"
 assert leader_then is None and seconds >= 8, "no leader while only out-of-sync replicas are alive"
-leader_events = [e for e in run["timelines"][OFF].sorted() if e.lane == "controller" and e.what.startswith("leader")]
-fenced = next(i for i, e in enumerate(leader_events) if e.what == "leader none")
-restart_at = next(e.at for e in run["timelines"][OFF].sorted() if e.what == "restarting")
-assert all(e.what == "leader none" for e in leader_events[fenced:] if e.at < restart_at), "no leader in between"
-assert attempt is not None and attempt.code() == KafkaError._MSG_TIMED_OUT, "the write waited, then timed out"
-read_off = [v for _, v in run["records"][OFF]]
-acked_off = [v for err, _, v in batch1_off + batch2_off + run["after_return"] if err is None]
+spells = watches[OFF].history.leaderless(OFF)
+restart_at = next(e.at for e in timelines[OFF].sorted() if e.what == "restarting")
+fenced_at = max(f.at for f in watches[OFF].history.fencings if f.broker == LEADER and f.fenced and f.at < restart_at)
+assert len(spells) == 1 and spells[0][0] == fenced_at and spells[0][1] > restart_at, "no leader in between"
+assert leaderless_attempt is not None and leaderless_attempt.code() == KafkaError._MSG_TIMED_OUT, "waited, timed out"
+read_off = [v for _, v in records[OFF]]
+acked_off = [r.value for r in batch1_off + batch2_off + after_return if r.ok]
 assert read_off == acked_off, "every acknowledged record is there, once, in order"
 assert b"while-leaderless" not in read_off
 assert off_after.leader == LEADER and sorted(off_after.isr) == BROKERS
-unclean_off = [line for line in run["controller_log"][OFF] if "UNCLEAN partition change" in line]
+unclean_off = [line for line in controller_log[OFF] if "UNCLEAN partition change" in line]
 if ELR:
     back = f"leader: -1 -> {LEADER}", f"lastKnownElr: [{LEADER}] -> []"
     assert len(unclean_off) == 1 and all(part in unclean_off[0] for part in back), "the last-known-leader election"
 else:
     assert unclean_off == [], "without ELR the old leader is re-elected cleanly, from the ISR"
+
+# %% [markdown]
+# ## What to take away
+#
+# - `unclean.leader.election.enable=false` (the default) trades availability for the records: the
+#   partition waits, leaderless, for a replica that has every acknowledged record.
+# - `unclean.leader.election.enable=true` trades the records for availability: the partition is
+#   back at once, and the same offsets then name other records.
+# - `min.insync.replicas=1` let the leader acknowledge alone; with 2, the `leader-only-*` writes
+#   would have been refused instead (lab 3).
+#
+# ## Check yourself
+#
+# <details>
+# <summary>What did `unclean.leader.election.enable=true` cost in this run?</summary>
+#
+# The five `leader-only-*` records, acknowledged by broker 3 alone: the follower elected in its
+# place never had them, and broker 3 truncated its log to the new leader's when it came back.
+# </details>
+#
+# <details>
+# <summary>Why did the clean topic have no leader although brokers 1 and 2 were running?</summary>
+#
+# Neither was in the ISR or the ELR, and the topic forbids electing an out-of-sync replica, so the
+# partition waited for broker 3.
+# </details>

@@ -35,18 +35,16 @@
 #
 # This lab reproduces a story told on a guide page; read it there first:
 # [Sync vs async](../../basics/sync-vs-async/).
+#
+# ## Set up
 
 # %%
-import json
-import subprocess
-import sys
-import tempfile
 from pathlib import Path
 
-import matplotlib.pyplot as plt
-from tqdm import tqdm  # plain text bars: the rendered labs have no widgets
+from IPython.display import Code
 
 from kafkalab import Cluster, new_topic
+from kafkalab.child import run_child
 from kafkalab.lab import Timeline, read_partition
 
 cluster = Cluster.attach()  # the cluster of `kafkalab up` (or the test run's)
@@ -55,141 +53,94 @@ BOOTSTRAP = cluster.bootstrap_servers
 print(f"Apache Kafka {cluster.version} at {BOOTSTRAP}")
 
 EARLY, LATE = 10, 50
+CHILD = Path("children", "producer_exit.py").resolve()  # next to this notebook
 
 # %% [markdown]
-# The child program. It reports what it does as JSON lines with wall-clock times (the timeline
+# ## The child program
+#
+# It reports what it does as JSON lines with wall-clock times (`kafkalab.child.say`; the timeline
 # below is drawn from them), including how many `atexit` handlers the process has before and after
 # the producer is constructed: kafka-python registers one, confluent-kafka does not.
 
 # %%
-CHILD = r"""
-import atexit, json, os, sys, time
-
-client, ending, bootstrap, topic = sys.argv[1:5]
-early, late = int(sys.argv[5]), int(sys.argv[6])
-acked = []
-
-
-def say(what, **details):
-    print(json.dumps({"at": time.time(), "what": what, **details}), flush=True)
-
-
-if client == "confluent-kafka":
-    from confluent_kafka import Producer
-
-    handlers_before = atexit._ncallbacks()
-    producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 60000})
-
-    def on_delivery(err, msg):
-        if err is None:
-            acked.append(msg.value())
-
-    def send(value):
-        producer.produce(topic, value, on_delivery=on_delivery)
-else:
-    from kafka import KafkaProducer
-
-    handlers_before = atexit._ncallbacks()
-    producer = KafkaProducer(bootstrap_servers=bootstrap, linger_ms=60000)
-
-    def send(value):
-        producer.send(topic, value).add_callback(lambda metadata: acked.append(value))
-
-say("producer created", atexit_before=handlers_before, atexit_after=atexit._ncallbacks())
-for i in range(early):
-    send(f"early-{i}".encode())
-producer.flush(30)
-say("early acknowledged", acked=len(acked))
-for i in range(late):
-    send(f"late-{i}".encode())
-say("late sent", acked=len(acked))
-if ending == "flush":
-    producer.flush(30)
-    say("flushed", acked=len(acked))
-elif ending == "close":
-    producer.close(30)
-    say("closed", acked=len(acked))
-if ending in ("flush", "close", "crash"):
-    say("os._exit(0)", acked=len(acked))
-    os._exit(0)
-say("return from main", acked=len(acked))
-"""
-
-RUNS = [
-    ("confluent-kafka", "return"),
-    ("confluent-kafka", "flush"),
-    ("kafka-python", "return"),
-    ("kafka-python", "crash"),
-    ("kafka-python", "close"),
-]
-script = Path(tempfile.mkdtemp(prefix="lab5-")) / "producer_child.py"
-script.write_text(CHILD)
-
+Code(filename=str(CHILD), language="python")
 
 # %% [markdown]
-# Run one child, then read its topic back from the beginning with a separate consumer.
-
-
-# %%
-def run_child(client: str, ending: str, timeline: Timeline) -> dict:
-    lane = f"{client}, {ending}"
-    topic = new_topic(BOOTSTRAP, f"lab5-{client}-{ending}", replication_factor=3)
-    before = cluster.partition(topic)
-    timeline.record(lane, "child started")
-    proc = subprocess.run(
-        [sys.executable, str(script), client, ending, BOOTSTRAP, topic, str(EARLY), str(LATE)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    timeline.record(lane, f"child exited ({proc.returncode})")
-    events = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
-    for e in events:
-        timeline.record(lane, e["what"], f"acked {e['acked']}" if "acked" in e else "", at=e["at"])
-    said = {e["what"]: e for e in events}
-    values = [msg.value() for msg in read_partition(BOOTSTRAP, topic, timeout=15)]
-    timeline.record(lane, "read back", f"{len(values)} records")
-    acked = max(e.get("acked", 0) for e in events)
-    return {
-        "client": client,
-        "ending": ending,
-        "returncode": proc.returncode,
-        "stderr": proc.stderr,
-        "atexit": (said["producer created"]["atexit_before"], said["producer created"]["atexit_after"]),
-        "acked_before_exit": acked,
-        "sent": EARLY + LATE,
-        "read_back": values,
-        "lost": EARLY + LATE - len(values),
-        "before": before,
-        "after": cluster.partition(topic),
-    }
-
-
-# %% [markdown]
-# ## Five producers, five endings
+# ## One run
+#
+# A run creates a topic with three replicas, runs one child to its end (`kafkalab.child.run_child`:
+# a new interpreter, bounded by a timeout), puts what the child said on the timeline, and reads the
+# topic back from the beginning with a separate consumer.
 
 # %%
 timeline = Timeline("five producer processes and how they ended")
 results = []
-try:
-    for client, ending in tqdm(RUNS, desc="producer processes"):
-        results.append(run_child(client, ending, timeline))
-finally:
-    cluster.wait_healthy(timeout=60)
 
-for r in results:
-    print(f"{r['client']:<16} {r['ending']:<7} exit code {r['returncode']}  atexit handlers {r['atexit'][0]} -> "
-          f"{r['atexit'][1]}  sent {r['sent']}, acknowledged before exit {r['acked_before_exit']}, "
-          f"read back {len(r['read_back'])}, LOST {r['lost']}")  # fmt: skip
-for r in results:
-    print(f"{r['client']}, {r['ending']}: leader {r['before'].leader} ISR {r['before'].isr} before, "
-          f"leader {r['after'].leader} ISR {r['after'].isr} after")  # fmt: skip
+
+def run_ending(client: str, ending: str) -> None:
+    lane = f"{client}, {ending}"
+    topic = new_topic(BOOTSTRAP, f"lab5-{client}-{ending}", replication_factor=3)
+    before = cluster.partition(topic)
+    child = run_child(CHILD, client, ending, BOOTSTRAP, topic, EARLY, LATE, timeout=60)
+    child.put_on(timeline, lane)
+    values = [msg.value() for msg in read_partition(BOOTSTRAP, topic, timeout=15)]
+    timeline.record(lane, "read back", f"{len(values)} records")
+    created = child.first("producer created").details
+    result = {
+        "client": client, "ending": ending, "returncode": child.returncode, "stderr": child.stderr,
+        "atexit": (created["atexit_before"], created["atexit_after"]),
+        "acked_before_exit": max(s.details.get("acked", 0) for s in child.said),
+        "sent": EARLY + LATE, "read_back": values, "lost": EARLY + LATE - len(values),
+        "before": before, "after": cluster.partition(topic),
+    }  # fmt: skip
+    results.append(result)
+    print(f"exit code {result['returncode']}, atexit handlers {result['atexit'][0]} -> {result['atexit'][1]}")
+    print(f"sent {result['sent']}, acknowledged before exit {result['acked_before_exit']}, "
+          f"read back {len(values)}, LOST {result['lost']}")  # fmt: skip
+    after = result["after"]
+    print(f"leader {before.leader} ISR {before.isr} before, leader {after.leader} ISR {after.isr} after")
+
+
+# %% [markdown]
+# ## Run 1: confluent-kafka, the process returns normally, no `flush()`
+
+# %%
+run_ending("confluent-kafka", "return")
+silent = results[-1]["stderr"]
+print("what the child wrote to stderr:", repr(silent) if silent else "nothing")
+
+# %% [markdown]
+# ## Run 2: confluent-kafka, `flush()`, then `os._exit(0)`
+
+# %%
+run_ending("confluent-kafka", "flush")
+# %% [markdown]
+# ## Run 3: kafka-python, the process returns normally, no `close()`
+
+# %%
+run_ending("kafka-python", "return")
+# %% [markdown]
+# ## Run 4: kafka-python, `os._exit(0)` without `close()`
+#
+# Like a SIGKILL or an out-of-memory kill: the process ends without running its exit handlers.
+
+# %%
+run_ending("kafka-python", "crash")
+# %% [markdown]
+# ## Run 5: kafka-python, `close()`, then `os._exit(0)`
+
+# %%
+run_ending("kafka-python", "close")
+cluster.wait_healthy(timeout=60)
 by_run = {(r["client"], r["ending"]): r for r in results}
-silent = by_run["confluent-kafka", "return"]["stderr"]
-print("what the confluent-kafka child without flush() wrote to stderr:", repr(silent) if silent else "nothing")
-print(timeline.text())
-timeline.plot()
-plt.show()
+
+# %% [markdown]
+# ## The picture
+#
+# Each child's lane, from its start to its exit and the read-back of its topic.
+
+# %%
+timeline.picture()
 
 # %% [markdown]
 # What happened:
@@ -206,9 +157,10 @@ plt.show()
 #   SIGKILL, an out-of-memory kill or a container stopped hard: the 50 late records are gone.
 # - **kafka-python, `close()`**: all 60 arrive, and the exit handler had nothing to do.
 #
-# The producer cannot protect records it has not sent yet; only the application can, by flushing
-# (confluent-kafka) or closing (kafka-python) before it exits, and by shutting down in a way that
-# lets it do so (handle SIGTERM, give the container a grace period).
+# In code: every child exited with code 0 and had its early records acknowledged, and they are all
+# there; the two endings without a flush (confluent-kafka returning, kafka-python crashing) left
+# the 50 late records unsent, the three others none; and only kafka-python's producer added an
+# `atexit` handler.
 
 # %%
 by = by_run
@@ -223,3 +175,26 @@ assert by["kafka-python", "return"]["atexit"][1] == by["kafka-python", "return"]
 assert by["kafka-python", "return"]["lost"] == 0, "kafka-python's atexit handler closed (and flushed) the producer"
 assert by["kafka-python", "crash"]["lost"] == LATE, "a crash skips the atexit handler: the buffer is lost"
 assert by["kafka-python", "close"]["lost"] == 0
+
+# %% [markdown]
+# ## What to take away
+#
+# The producer cannot protect records it has not sent yet; only the application can, by flushing
+# (confluent-kafka) or closing (kafka-python) before it exits, and by shutting down in a way that
+# lets it do so (handle SIGTERM, give the container a grace period).
+#
+# ## Check yourself
+#
+# <details>
+# <summary>Why did the kafka-python child that returned deliver its late records, and not confluent-kafka?</summary>
+#
+# kafka-python registers an exit handler for each producer that closes it, which sends what lingers;
+# confluent-kafka registers none, so nothing sent the records before the process ended.
+# </details>
+#
+# <details>
+# <summary>Does that exit handler help when the process is killed?</summary>
+#
+# No: `os._exit`, like SIGKILL or an out-of-memory kill, runs no exit handler; only a `flush()` or
+# `close()` that has returned protects the records.
+# </details>

@@ -39,22 +39,20 @@
 #
 # This lab reproduces a story told on a guide page; read it there first:
 # [Reliability chain](../../guarantees/reliability-chain/).
+#
+# ## Set up
 
 # %%
-import json
-import subprocess
-import sys
-import tempfile
 import time
 from pathlib import Path
 
-import matplotlib.pyplot as plt
 from confluent_kafka import Consumer, Producer, TopicPartition
+from IPython.display import Code
 from kafka import KafkaConsumer
 from kafka import TopicPartition as KafkaTopicPartition
-from tqdm import tqdm  # plain text bars: the rendered labs have no widgets
 
 from kafkalab import Cluster, new_topic
+from kafkalab.child import run_child
 from kafkalab.lab import Timeline
 
 cluster = Cluster.attach()  # the cluster of `kafkalab up` (or the test run's)
@@ -63,144 +61,98 @@ BOOTSTRAP = cluster.bootstrap_servers
 print(f"Apache Kafka {cluster.version} at {BOOTSTRAP}")
 
 RECORDS, BATCH, CRASH_AFTER = 10, 5, 2
+CHILD = Path("children", "consumer_crash.py").resolve()  # next to this notebook
 
 # %% [markdown]
-# The consumer child. It prints what it does as JSON lines with wall-clock times; the timeline is
-# drawn from them.
+# ## Part 1: commit, then crash
+#
+# The consumer child. It reports what it does as JSON lines with wall-clock times
+# (`kafkalab.child.say`); the timeline is drawn from them.
 
 # %%
-CHILD = r"""
-import json, os, sys, time
-from confluent_kafka import Consumer, TopicPartition
-
-mode, bootstrap, topic, group = sys.argv[1:5]
-batch, crash_after = int(sys.argv[5]), int(sys.argv[6])
-
-
-def say(what, **details):
-    print(json.dumps({"at": time.time(), "what": what, **details}), flush=True)
-
-
-consumer = Consumer({
-    "bootstrap.servers": bootstrap,
-    "group.id": group,
-    "auto.offset.reset": "earliest",
-    "enable.auto.commit": mode == "auto-commit",
-    "auto.commit.interval.ms": 200,
-})
-tp = TopicPartition(topic, 0)
-consumer.assign([tp])
-records, deadline = [], time.monotonic() + 30
-while len(records) < batch and time.monotonic() < deadline:
-    records += [m for m in consumer.consume(batch - len(records), timeout=1.0) if m.error() is None]
-say("polled", offsets=[m.offset() for m in records])
-
-
-def committed():
-    return consumer.committed([tp], timeout=10)[0].offset
-
-
-if mode == "auto-commit":
-    deadline = time.monotonic() + 30
-    while committed() != records[-1].offset() + 1 and time.monotonic() < deadline:
-        time.sleep(0.1)
-    say("auto-committed", offset=committed())
-    for m in records[:crash_after]:
-        say("processed", offset=m.offset(), value=m.value().decode())
-else:
-    for i, m in enumerate(records[: crash_after + 1]):
-        say("processed", offset=m.offset(), value=m.value().decode())
-        if i == crash_after:
-            break  # the crash comes between processing and committing this one
-        consumer.commit(message=m, asynchronous=False)
-        say("committed", offset=committed())
-say("crash", committed=committed())
-os._exit(1)
-"""
-script = Path(tempfile.mkdtemp(prefix="lab6-")) / "consumer_child.py"
-script.write_text(CHILD)
-
+Code(filename=str(CHILD), language="python")
 
 # %% [markdown]
-# The scenario: write 10 records, run the child, then resume with a new consumer in the same group.
-
+# The scenario: write 10 records, run the child (`kafkalab.child.run_child`: a new interpreter,
+# bounded by a timeout), then resume with a new consumer in the same group, which starts at the
+# group's committed offset and reads to the end.
 
 # %%
-def commit_order(mode: str, timeline: Timeline) -> dict:
-    lane = f"{mode}: consumer 1"
+timeline = Timeline("a consumer crashes inside its batch; a new one resumes from the committed offset")
+runs = {}
+
+
+def write_orders(mode: str) -> str:
     topic = new_topic(BOOTSTRAP, f"lab6-{mode}", replication_factor=3)
-    group = f"{topic}-G"
     producer = Producer({"bootstrap.servers": BOOTSTRAP})
     for i in range(RECORDS):
         producer.produce(topic, f"order-{i}".encode())
     assert producer.flush(30) == 0
     timeline.record(f"{mode}: producer", f"{RECORDS} records written")
-    before = cluster.partition(topic)
-    proc = subprocess.run(
-        [sys.executable, str(script), mode, BOOTSTRAP, topic, group, str(BATCH), str(CRASH_AFTER)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    events = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
-    for e in events:
-        if "offsets" in e:
-            detail = f"offsets {e['offsets'][0]}-{e['offsets'][-1]}"
-        else:
-            detail = f"offset {e['offset']}" if "offset" in e else f"committed {e['committed']}"
-        timeline.record(lane, e["what"], detail, at=e["at"])
-    timeline.record(lane, f"exit code {proc.returncode}")
-    first_life = [e["offset"] for e in events if e["what"] == "processed"]
+    return topic
 
+
+def resume_group(topic: str, group: str, lane: str) -> tuple[int, list[int]]:
+    """A new consumer in the group: the committed offset it finds, and the offsets it processes."""
     resumed = Consumer({"bootstrap.servers": BOOTSTRAP, "group.id": group, "enable.auto.commit": False})
     tp = TopicPartition(topic, 0)
     committed_at_restart = resumed.committed([tp], timeout=10)[0].offset
     resumed.assign([tp])  # no offset given: start at the group's committed offset
-    second_life, deadline = [], time.monotonic() + 20
-    while (not second_life or second_life[-1] < RECORDS - 1) and time.monotonic() < deadline:
+    offsets, deadline = [], time.monotonic() + 20
+    while (not offsets or offsets[-1] < RECORDS - 1) and time.monotonic() < deadline:
         msg = resumed.poll(0.5)
         if msg is not None and msg.error() is None:
-            second_life.append(msg.offset())
+            offsets.append(msg.offset())
             resumed.commit(message=msg, asynchronous=False)
     resumed.close()
-    timeline.record(f"{mode}: consumer 2", "resumed", f"first offset {second_life[0]}")
-    timeline.record(f"{mode}: consumer 2", "caught up", f"last offset {second_life[-1]}")
+    timeline.record(lane, "resumed", f"first offset {offsets[0]}")
+    timeline.record(lane, "caught up", f"last offset {offsets[-1]}")
+    return committed_at_restart, offsets
+
+
+# %%
+def commit_order(mode: str) -> None:
+    topic = write_orders(mode)
+    before = cluster.partition(topic)
+    child = run_child(CHILD, mode, BOOTSTRAP, topic, f"{topic}-G", BATCH, CRASH_AFTER, timeout=60)
+    child.put_on(timeline, f"{mode}: consumer 1")
+    first_life = [s.details["offset"] for s in child.all("processed")]
+    committed_at_restart, second_life = resume_group(topic, f"{topic}-G", f"{mode}: consumer 2")
     processed = first_life + second_life
-    return {
-        "mode": mode,
-        "returncode": proc.returncode,
-        "stderr": proc.stderr,
-        "polled": next(e["offsets"] for e in events if e["what"] == "polled"),
-        "first_life": first_life,
-        "committed_at_restart": committed_at_restart,
-        "second_life": second_life,
+    runs[mode] = r = {
+        "mode": mode, "returncode": child.returncode, "stderr": child.stderr,
+        "polled": child.first("polled").details["offsets"], "first_life": first_life,
+        "committed_at_restart": committed_at_restart, "second_life": second_life,
         "never_processed": sorted(set(range(RECORDS)) - set(processed)),
         "processed_twice": sorted({o for o in processed if processed.count(o) > 1}),
-        "before": before,
-        "after": cluster.partition(topic),
-    }
+        "before": before, "after": cluster.partition(topic),
+    }  # fmt: skip
+    print(f"leader {before.leader} ISR {before.isr} before, leader {r['after'].leader} ISR {r['after'].isr} after")
+    print(f"polled {r['polled']}, processed {first_life} then crashed (exit code {child.returncode})")
+    print(f"committed offset at the restart: {committed_at_restart}; the new consumer read {second_life}")
+    print(f"never processed: {r['never_processed']}; processed twice: {r['processed_twice']}")
 
 
 # %% [markdown]
-# ## Part 1: commit, then crash
+# **Auto-commit.** The child waits until the background commit covers the whole batch, processes
+# two records and crashes.
 
 # %%
-timeline = Timeline("a consumer crashes inside its batch; a new one resumes from the committed offset")
-runs = {}
-try:
-    for mode in tqdm(["auto-commit", "process-then-commit"], desc="consumer crashes"):
-        runs[mode] = commit_order(mode, timeline)
-finally:
-    cluster.wait_healthy(timeout=60)
-for r in runs.values():
-    print(f"{r['mode']}: leader {r['before'].leader} ISR {r['before'].isr} before, "
-          f"leader {r['after'].leader} ISR {r['after'].isr} after")  # fmt: skip
-    print(f"  polled {r['polled']}, processed {r['first_life']} then crashed (exit code {r['returncode']})")
-    print(f"  committed offset at the restart: {r['committed_at_restart']}; the new consumer read {r['second_life']}")
-    print(f"  never processed: {r['never_processed']}; processed twice: {r['processed_twice']}")
-print(timeline.text())
-timeline.plot()
-plt.show()
+commit_order("auto-commit")
+
+# %% [markdown]
+# **Process, then commit.** The child processes and commits one record at a time, and crashes
+# after processing its third record, before committing it.
+
+# %%
+commit_order("process-then-commit")
+cluster.wait_healthy(timeout=60)
+
+# %% [markdown]
+# The picture: each consumer's lane, and the producer's.
+
+# %%
+timeline.picture()
 
 # %% [markdown]
 # With auto-commit, the group's offset moved past the whole batch while the application had
@@ -211,6 +163,11 @@ plt.show()
 # record; the price is the opposite anomaly: the record whose processing was done but not committed
 # (offset 2) is processed a second time. That is at-least-once, and the application has to tolerate
 # the repeat (an idempotent write, a check on a business key).
+#
+# In code: both children crashed (exit code 1) after polling the same batch; auto-commit had
+# committed the whole batch, so the new consumer started after it and offsets 2 to 4 were never
+# processed; process-then-commit had committed up to offset 2, skipped nothing, and offset 2 came
+# again.
 
 # %%
 auto, manual = runs["auto-commit"], runs["process-then-commit"]
@@ -233,6 +190,7 @@ assert manual["processed_twice"] == [CRASH_AFTER], "the processed-but-uncommitte
 # publishes its defaults in `KafkaConsumer.DEFAULT_CONFIG`; confluent-kafka does not expose its
 # configuration, and librdkafka documents `read_committed`. The lab does not trust either: it
 # checks what each default consumer actually returns.
+
 
 # %%
 print("kafka-python default isolation_level:", KafkaConsumer.DEFAULT_CONFIG["isolation_level"])
@@ -258,6 +216,12 @@ def write_with_abort(topic: str, timeline: Timeline) -> None:
     producer.close()
 
 
+# %% [markdown]
+# Two readers, one per client; each reads the partition from the start until it has seen
+# `committed-4`, the last record.
+
+
+# %%
 def read_confluent(topic: str, isolation: str | None) -> list[bytes]:
     config = {"bootstrap.servers": BOOTSTRAP, "group.id": f"{topic}-{isolation}", "enable.auto.commit": False}
     if isolation:
@@ -287,32 +251,32 @@ def read_kafka_python(topic: str, isolation: str | None) -> list[bytes]:
     return values
 
 
+# %% [markdown]
+# **The run.** One aborted transaction between two committed ones, then the four consumers.
+
+# %%
 isolation_timeline = Timeline("one aborted transaction, four consumers")
 topic = new_topic(BOOTSTRAP, "lab6-isolation", replication_factor=3)
 before = cluster.partition(topic)
-try:
-    write_with_abort(topic, isolation_timeline)
-    seen = {}
-    readers = [
-        ("confluent-kafka", None, read_confluent),
-        ("confluent-kafka", "read_uncommitted", read_confluent),
-        ("kafka-python", None, read_kafka_python),
-        ("kafka-python", "read_committed", read_kafka_python),
-    ]
-    for client, isolation, read in tqdm(readers, desc="consumers"):
-        name = f"{client} {isolation or '(default)'}"
-        seen[name] = read(topic, isolation)
-        phantoms = sum(v.startswith(b"phantom") for v in seen[name])
-        isolation_timeline.record(name, "read", f"{len(seen[name])} records, {phantoms} phantoms")
-finally:
-    cluster.wait_healthy(timeout=60)
+write_with_abort(topic, isolation_timeline)
+seen = {}
+readers = [
+    ("confluent-kafka", None, read_confluent),
+    ("confluent-kafka", "read_uncommitted", read_confluent),
+    ("kafka-python", None, read_kafka_python),
+    ("kafka-python", "read_committed", read_kafka_python),
+]
+for client, isolation, read in readers:
+    name = f"{client} {isolation or '(default)'}"
+    seen[name] = read(topic, isolation)
+    phantoms = sum(v.startswith(b"phantom") for v in seen[name])
+    isolation_timeline.record(f"consumer: {name}", "read", f"{len(seen[name])} records, {phantoms} phantoms")
+cluster.wait_healthy(timeout=60)
 after = cluster.partition(topic)
 print(f"leader {before.leader} ISR {before.isr} before, leader {after.leader} ISR {after.isr} after")
 for name, values in seen.items():
     print(f"{name:<35} {[v.decode() for v in values]}")
-print(isolation_timeline.text())
-isolation_timeline.plot()
-plt.show()
+isolation_timeline.picture()
 
 # %% [markdown]
 # The aborted records are in the log: a `read_uncommitted` consumer returns them like any other
@@ -321,6 +285,9 @@ plt.show()
 # committed unless told otherwise; kafka-python, like the Java client, reads uncommitted unless
 # told otherwise. Set `isolation.level` / `isolation_level` explicitly in every consumer of
 # transactional topics.
+#
+# In code: each consumer read what its isolation level lets through, and kafka-python's published
+# default is `read_uncommitted`.
 
 # %%
 committed = [b"committed-1", b"committed-2", b"committed-3", b"committed-4"]
@@ -330,3 +297,26 @@ assert seen["confluent-kafka read_uncommitted"] == committed[:3] + phantoms + co
 assert seen["kafka-python (default)"] == committed[:3] + phantoms + committed[3:], "kafka-python's default"
 assert seen["kafka-python read_committed"] == committed
 assert KafkaConsumer.DEFAULT_CONFIG["isolation_level"] == "read_uncommitted"
+
+# %% [markdown]
+# ## What to take away
+#
+# - Commit what has been processed, not what has been handed out: process, then commit (or store
+#   offsets after processing), and make the processing tolerate a repeat.
+# - Set the isolation level explicitly in every consumer of a topic that transactions write to.
+#
+# ## Check yourself
+#
+# <details>
+# <summary>Why were offsets 2, 3 and 4 never processed with auto-commit?</summary>
+#
+# The background commit had moved the group's offset past the whole batch before the consumer
+# crashed after two records, so the new consumer started at offset 5.
+# </details>
+#
+# <details>
+# <summary>What does a `read_uncommitted` consumer return from an aborted transaction?</summary>
+#
+# Its records, like any others: they are in the log, and only a `read_committed` consumer skips
+# them.
+# </details>

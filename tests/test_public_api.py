@@ -29,7 +29,24 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "kafkalab"
-PUBLIC_MODULES = ("lab", "checker", "soak", "logdump", "proxy", "runtime")
+PUBLIC_MODULES = (
+    "lab",
+    "checker",
+    "soak",
+    "logdump",
+    "proxy",
+    "runtime",
+    "picture",
+    # the lab kit: Kafka's tools, faults on a timeline, topics and their ELR, the controller's record, the watch,
+    # client events, child processes
+    "tools",
+    "faults",
+    "topics",
+    "controller",
+    "watch",
+    "recorders",
+    "child",
+)
 # file -> (private import as written, the public import to use instead)
 PENDING: dict[str, tuple[str, str]] = {}
 CODE_SUFFIXES = {".py", ".java", ".js", ".sh", ".yml", ".yaml", ".toml", ".cfg", ".ini", ".json"}

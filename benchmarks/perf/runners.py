@@ -18,7 +18,7 @@ from pathlib import Path
 
 from confluent_kafka import KafkaException, Producer
 
-from kafkalab.runtime import java_executable
+from kafkalab.tools import run_tool
 
 CLK_TCK = 100  # os.sysconf("SC_CLK_TCK") on Linux; read below to be sure
 
@@ -508,27 +508,23 @@ SUMMARY = re.compile(
 METRIC = re.compile(r"^producer-metrics:([\w-]+):\{[^}]*\}\s*:\s*([-\d.eE]+|NaN)\s*$", re.M)
 
 
-def java_command(
-    classpath: str, bootstrap: str, topic: str, s: dict[str, str], n: int, warmup: int, size: int, rate: float
-) -> list:
+def java_args(bootstrap: str, topic: str, s: dict[str, str], n: int, warmup: int, size: int, rate: float) -> list:
+    """ProducerPerformance's arguments: the records, the rate (-1: as fast as it can) and the settings."""
     props = [f"bootstrap.servers={bootstrap}", *(f"{k}={v}" for k, v in s.items())]
     return [
-        java_executable(), "-Xms256m", "-Xmx512m", "-cp", classpath, "org.apache.kafka.tools.ProducerPerformance",
         "--topic", topic, "--num-records", str(n + warmup), "--warmup-records", str(warmup),
         "--record-size", str(size), "--throughput", str(rate), "--print-metrics", "--command-property", *props,
     ]  # fmt: skip
 
 
-def java_run(
-    classpath: str, bootstrap: str, topic: str, s: dict[str, str], n: int, size: int, rate: float, probe: Probe
-) -> dict:
+def java_run(bootstrap: str, topic: str, s: dict[str, str], n: int, size: int, rate: float, probe: Probe) -> dict:
     """n steady-state records after a JIT warm-up the tool excludes from its figures (--warmup-records):
     without it a 100k-record run measures the JVM warming up (several times fewer msgs/s)."""
     warmup = n // 2 if rate < 0 else int(rate * 0.5)
     with probe:
-        proc = subprocess.run(
-            java_command(classpath, bootstrap, topic, s, n, warmup, size, rate),
-            capture_output=True, text=True, timeout=600, check=False,
+        proc = run_tool(
+            "ProducerPerformance", *java_args(bootstrap, topic, s, n, warmup, size, rate),
+            jvm_args=["-Xms256m", "-Xmx512m"], timeout=600, check=False,
         )  # fmt: skip
     matches = list(SUMMARY.finditer(proc.stdout))
     m = matches[-1] if matches else None  # the steady-state line comes last

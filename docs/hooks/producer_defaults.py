@@ -16,7 +16,6 @@ source that cannot be read stops the build with an explanation: the table never 
 
 import ctypes
 import math
-import subprocess
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -110,21 +109,15 @@ SETTINGS: tuple[Setting, ...] = (
 def java_defaults() -> tuple[str, dict[str, str]]:
     """(kafka-clients version, {property: default as Java prints it}) from one JVM run."""
     from kafkalab import KafkalabError
-    from kafkalab.runtime import java_executable, resolved
+    from kafkalab.tools import run_tool
 
-    try:
-        runtime = resolved()
-        java = java_executable()
+    try:  # against the kafka-clients jars; no Java, no jars, or a run past 180 s is an error here
+        out = run_tool(JAVA_SOURCE, part="clients", timeout=180, check=False)
     except KafkalabError as exc:
         raise DefaultsError(f"cannot read the Java client's producer defaults: {exc}") from exc
-    cmd = [java, "-cp", runtime.classpath("clients"), str(JAVA_SOURCE)]
-    try:
-        out = subprocess.run(cmd, capture_output=True, text=True, timeout=180, check=False)
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        raise DefaultsError(f"cannot run {' '.join(cmd)}: {exc}") from exc
     if out.returncode != 0:
         raise DefaultsError(
-            f"{' '.join(cmd)} failed (exit {out.returncode}); running a .java file needs a JDK, "
+            f"{JAVA_SOURCE.name} failed (exit {out.returncode}); running a .java file needs a JDK, "
             f"not only a JRE:\n{out.stderr}"
         )
     values: dict[str, str] = {}

@@ -18,7 +18,8 @@ import pytest
 from confluent_kafka import Producer
 from kafka import KafkaProducer
 
-from kafkalab.runtime import java_executable, resolved
+from kafkalab.runtime import resolved
+from kafkalab.tools import run_tool
 
 ROOT = Path(__file__).parents[2]
 HOOK = ROOT / "docs" / "hooks" / "producer_defaults.py"
@@ -86,9 +87,7 @@ def _column(table, client: str) -> str:
 @pytest.fixture(scope="module")
 def java_doc_defaults() -> tuple[str, dict[str, str]]:
     """The Java client's documentation of its producer configs (ProducerConfig.main prints it)."""
-    classpath = resolved().classpath("clients")
-    cmd = [java_executable(), "-cp", classpath, "org.apache.kafka.clients.producer.ProducerConfig"]
-    out = subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=True).stdout
+    out = run_tool("ProducerConfig", timeout=120).stdout
     found = re.findall(r'id="producerconfigs_([\w.]+)".*?<th>Default:</th><td>(.*?)</td>', out, re.S)
     # "1000 (1 second)": the documentation adds a readable unit to some numbers
     return out, {name: re.sub(r"^(-?\d+) \(.*\)$", r"\1", html.unescape(value)) for name, value in found}
@@ -358,9 +357,7 @@ JAVA_PROBES = Path(__file__).parent
 
 def _run_java_probe(source: str, *args: str, timeout: float = 120) -> dict[str, str]:
     """Run a single-file Java probe next to this test against the kafka-clients jars; {key: value} lines."""
-    cmd = [java_executable(), "-cp", resolved().classpath("clients"), str(JAVA_PROBES / source), *args]
-    out = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
-    assert out.returncode == 0, out.stderr[-3000:]
+    out = run_tool(JAVA_PROBES / source, *args, part="clients", timeout=timeout)  # fails with its stderr
     return dict(line.split("\t", 1) for line in out.stdout.splitlines())
 
 

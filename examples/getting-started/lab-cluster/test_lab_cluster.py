@@ -4,7 +4,6 @@ Leader Replicas, how fast a silent broker is fenced, and what `make serve` / `ma
 
 import os
 import re
-import shutil
 import subprocess
 import sys
 import time
@@ -16,6 +15,7 @@ from kafka.admin import KafkaAdminClient
 
 import kafkalab
 from kafkalab.lab import wait_until
+from kafkalab.tools import run_tool
 
 ROOT = Path(__file__).resolve().parents[3]
 PAGE = ROOT / "docs" / "getting-started" / "lab-cluster.md"
@@ -24,26 +24,12 @@ TABLE_ROW = re.compile(r"^\| `([\w.]+)` \| (\S+) \| (\S+) \| .+ \|$", re.M)
 DESCRIBED = re.compile(r"^\s+([\w.]+)=(.*?) sensitive=(?:true|false) synonyms=\{(.*)\}$", re.M)
 
 
-def _java() -> str:
-    home = os.environ.get("JAVA_HOME")
-    return str(Path(home) / "bin" / "java") if home else shutil.which("java") or "java"
-
-
-def _kafka_tool(part: str, main: str, *args: str) -> str:
-    """Runs one of Kafka's own command-line tools from the runtime kafkalab resolved."""
-    classpath = kafkalab.fetch(log=lambda _: None).classpath(part)
-    out = subprocess.run(
-        [_java(), "-cp", classpath, main, *args], capture_output=True, text=True, timeout=90, check=True
-    )
-    return out.stdout
-
-
 def _described(where: str, address: str, node: int) -> dict[str, dict]:
     """Every config of one node as ConfigCommand describes it: value, where it comes from, Kafka's default."""
-    out = _kafka_tool(
-        "broker", "kafka.admin.ConfigCommand", where, address,
-        "--entity-type", "brokers", "--entity-name", str(node), "--describe", "--all",
-    )  # fmt: skip
+    out = run_tool(
+        "ConfigCommand", where, address,
+        "--entity-type", "brokers", "--entity-name", str(node), "--describe", "--all", timeout=90,
+    ).stdout  # fmt: skip
     configs = {}
     for key, value, synonyms in DESCRIBED.findall(out):
         default = re.search(rf"DEFAULT_CONFIG:{re.escape(key)}=([^,}}]*)", synonyms)

@@ -1,0 +1,184 @@
+"""What a client says, as timeline events: its log lines (`ClientLog`) and its delivery reports
+(`Deliveries`), and a background poller (`Polling`) that makes a confluent-kafka producer say it when
+it happens.
+
+librdkafka hands its log lines (the `logger` setting) and its delivery reports to Python only while
+the application polls; kafka-python logs through the `logging` module from its sender thread and
+completes each send's future there. For example, librdkafka's refusals of a produce request, the
+first one labelled and its retries drawn as dots::
+
+    log = ClientLog(timeline, "producer", [Rule(r"encountered error: (.*?) \\(actions", "refused", again="")])
+    producer = Producer({"bootstrap.servers": ..., "debug": "msg", "logger": log.logger()})
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import re
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .lab import Timeline
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A log line that `pattern` (a regular expression) finds becomes an event `what`, its detail the
+    pattern's first group (if it has one). `again`: the label of the rule's later events ("" draws a
+    dot, keeping a retry loop from covering the picture with the same words); None repeats `what`.
+    `to`: the lane the line tells of a message to (the picture draws an arrow)."""
+
+    pattern: str
+    what: str
+    again: str | None = None
+    to: str | None = None
+
+
+class ClientLog(logging.Handler):
+    """Keeps every line a client logs (`lines`) and puts the lines a rule finds on the timeline, in
+    `lane`. `found[what]` lists the details of each rule's matches, in order."""
+
+    def __init__(self, timeline: Timeline | None = None, lane: str = "client", rules: Sequence[Rule] = ()) -> None:
+        super().__init__(logging.DEBUG)
+        self.timeline, self.lane, self.rules = timeline, lane, list(rules)
+        self.lines: list[str] = []
+        self.found: dict[str, list[str]] = {rule.what: [] for rule in self.rules}
+        self._compiled = [(rule, re.compile(rule.pattern)) for rule in self.rules]
+
+    def emit(self, record: logging.LogRecord) -> None:
+        text = record.getMessage()
+        self.lines.append(text)
+        for rule, pattern in self._compiled:
+            if m := pattern.search(text):
+                detail = m.group(1) if pattern.groups else ""
+                earlier = self.found[rule.what]
+                what = rule.what if not earlier or rule.again is None else rule.again
+                earlier.append(detail)
+                if self.timeline is not None:
+                    self.timeline.record(self.lane, what, detail, at=record.created, to=rule.to)
+
+    def logger(self, name: str = "librdkafka") -> logging.Logger:
+        """A logger of its own for a confluent-kafka client's `logger` setting: not registered with
+        `logging` (so it lives as long as the client) and not passing lines on to the root logger
+        (librdkafka's lines stay off stderr)."""
+        logger = logging.Logger(name, logging.DEBUG)
+        logger.propagate = False
+        logger.addHandler(self)
+        return logger
+
+    @contextlib.contextmanager
+    def attached(self, name: str) -> Iterator[ClientLog]:
+        """Listen to a named logger at DEBUG for the duration (kafka-python's "kafka.producer.sender")."""
+        logger = logging.getLogger(name)
+        level = logger.level
+        logger.addHandler(self)
+        logger.setLevel(logging.DEBUG)
+        try:
+            yield self
+        finally:
+            logger.removeHandler(self)
+            logger.setLevel(level)
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One delivery report: the record's value, and its offset or the error that failed it."""
+
+    at: float
+    value: bytes | None
+    offset: int | None  # None when it failed
+    error: Any = None  # confluent_kafka.KafkaError, or the exception kafka-python failed the send with
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    @property
+    def error_name(self) -> str:
+        if self.error is None:
+            return ""
+        name = getattr(self.error, "name", None)
+        return name() if callable(name) else type(self.error).__name__
+
+    def label(self) -> str:
+        """The event's label: `order-1 acknowledged` or `order-1 failed: NOT_ENOUGH_REPLICAS`."""
+        value = self.value.decode(errors="replace") if self.value is not None else "record"
+        return f"{value} acknowledged" if self.ok else f"{value} failed: {self.error_name}"
+
+    def detail(self) -> str:
+        """The event's detail: `offset 4`, or what the error says."""
+        if self.ok:
+            return f"offset {self.offset}"
+        text = getattr(self.error, "str", None)
+        return text() if callable(text) else repr(self.error)
+
+
+class Deliveries:
+    """The delivery reports of one producer, kept in order and put on the timeline as they come.
+
+    For confluent-kafka pass the object itself as `on_delivery`; for kafka-python hand it each send's
+    future with `track(future, value)`. `to`: the lane the report goes to, if it is drawn as a message
+    (from the client to the application, say)."""
+
+    def __init__(self, timeline: Timeline | None = None, lane: str = "producer", to: str | None = None) -> None:
+        self.timeline, self.lane, self.to = timeline, lane, to
+        self.reports: list[Delivery] = []
+        self._lock = threading.Lock()
+
+    def __call__(self, err: Any, msg: Any) -> None:
+        self.add(Delivery(time.time(), msg.value(), msg.offset() if err is None else None, err))
+
+    def track(self, future: Any, value: bytes) -> Any:
+        """Report a kafka-python send (its FutureRecordMetadata) when it completes; returns the future."""
+        future.add_callback(lambda metadata: self.add(Delivery(time.time(), value, metadata.offset)))
+        future.add_errback(lambda exc: self.add(Delivery(time.time(), value, None, exc)))
+        return future
+
+    def add(self, delivery: Delivery) -> None:
+        with self._lock:
+            self.reports.append(delivery)
+        if self.timeline is not None:
+            self.timeline.record(self.lane, delivery.label(), delivery.detail(), at=delivery.at, to=self.to)
+
+    def first(self, timeout: float) -> Delivery | None:
+        """The first report, waiting up to `timeout` seconds for it (someone must poll the producer:
+        `Polling`, or flush()). None if none came."""
+        deadline = time.monotonic() + timeout
+        while not self.reports and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return self.reports[0] if self.reports else None
+
+
+class Polling:
+    """Serve confluent-kafka clients' callbacks (delivery reports, log lines) every `every` seconds
+    from a background thread, so that each lands on the timeline when it happens: from `start()` to
+    `stop()`, or as a context manager."""
+
+    def __init__(self, *clients: Any, every: float = 0.05) -> None:
+        self.clients, self.every = clients, every
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def start(self) -> Polling:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+
+    def __enter__(self) -> Polling:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.every):
+            for client in self.clients:
+                client.poll(0)

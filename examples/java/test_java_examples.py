@@ -22,6 +22,7 @@ TEST_CLASSES = {
     "guide.fieldguide.producer.ErrorHandlingAuthorizationTest",
     "guide.fieldguide.producer.ProducerDefaultsTest",
     "guide.fieldguide.producer.PartitioningProducerTest",
+    "guide.fieldguide.producer.ProductionProducerTest",
 }
 
 

@@ -169,6 +169,8 @@ def test_labs_assertions_unchanged_since_their_claims_were_revisited():
 STORY_WORDS = re.compile(r"\b(lost|loses?|losing|loss|duplicat\w*|twice)\b", re.I)
 FENCE = re.compile(r"^\s*```.*?^\s*```", re.M | re.S)
 SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z`*\[(])")
+# The question of a self-check: the title of a `??? question "..."` block, or a lab's <summary>...</summary>.
+QUESTION = re.compile(r'^\s*\?\?\?\+? question ".*"[ \t]*$|<summary>.*?</summary>', re.M | re.S)
 
 
 def story_sentences(page: Path) -> list[str]:
@@ -179,6 +181,7 @@ def story_sentences(page: Path) -> list[str]:
         text = "\n\n".join(re.sub(r"^# ?", "", cell.split("\n# %%")[0], flags=re.M) for cell in cells)
     text = FENCE.sub("", text)
     text = re.sub(r"^#+ .*$", "", text, flags=re.M)  # headings name a topic; the sentences under them claim
+    text = QUESTION.sub("", text)  # a self-check's question claims nothing; its answer does
     found = []
     for block in re.split(r"\n\s*\n", text):
         if block.lstrip().startswith("|"):
@@ -186,7 +189,7 @@ def story_sentences(page: Path) -> list[str]:
         else:
             items = re.split(r"\n(?=\s*(?:[-*]|\d+\.)\s)", block)  # list items, then their sentences
             pieces = [sentence for item in items for sentence in SENTENCE_END.split(fold(item))]
-        found += [fold(p) for p in pieces if STORY_WORDS.search(p)]
+        found += [fold(p) for p in pieces if STORY_WORDS.search(p) and not fold(p).endswith("?")]
     return found
 
 

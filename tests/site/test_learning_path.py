@@ -249,3 +249,66 @@ def test_each_lab_comes_right_after_the_page_it_proves():
 
 def test_previous_and_next_links_run_through_the_path():
     assert "navigation.footer" in mkdocs_config()["theme"]["features"]
+
+
+# Self-checks (issue 12): a `## Check yourself` section closes each guarantee page and each lab, with two or
+# more questions whose answers are collapsed; every answer holds a claim of the ledger, so it is backed by a
+# test or a lab assertion of the same run (tests/claims).
+CHECK_YOURSELF = "## Check yourself"
+PAGE_QUESTION = re.compile(r'^\?\?\? question "(?P<q>[^"\n]+)"\n(?P<a>(?:[ \t]{4}.*\n|[ \t]*\n)+)', re.M)
+LAB_QUESTION = re.compile(r"<details>\s*<summary>(?P<q>.+?)</summary>(?P<a>.+?)</details>", re.S)
+GUARANTEE_PAGES = sorted(p for p in NAV if p.startswith("guarantees/"))
+LEDGER = ROOT / "tests" / "claims" / "ledger"
+
+
+def _fold(text: str) -> str:
+    return " ".join(text.split())
+
+
+def self_checks(source: str) -> list[tuple[str, str]]:
+    """(question, answer) pairs of the page's or lab's closing `## Check yourself` section."""
+    if source.startswith("notebooks/"):
+        text = "\n\n".join(markdown_cells(Path(source).stem))
+        pattern = LAB_QUESTION
+    else:
+        text = (ROOT / source).read_text()
+        pattern = PAGE_QUESTION
+    _, found, section = text.partition(CHECK_YOURSELF)
+    assert found, f"{source} has no {CHECK_YOURSELF!r} section"
+    assert not re.search(r"^## ", section, re.M), f"{source}: {CHECK_YOURSELF!r} is not the last section"
+    return [(m["q"], _fold(m["a"])) for m in pattern.finditer(section)]
+
+
+def ledgered(source: str) -> list[str]:
+    name = Path(source).relative_to("docs").with_suffix(".yml") if source.startswith("docs/") else None
+    ledger = LEDGER / name if name else LEDGER / "labs" / (Path(source).stem + ".yml")
+    return [_fold(c["says"]) for c in yaml.safe_load(ledger.read_text())["claims"]] if ledger.exists() else []
+
+
+SELF_CHECKED = [f"docs/{p}" for p in GUARANTEE_PAGES] + [f"notebooks/{lab}.py" for lab in sorted(LAB_PAGES)]
+
+
+@pytest.mark.parametrize("source", SELF_CHECKED)
+def test_every_guarantee_page_and_lab_ends_with_self_checks(source: str):
+    checks = self_checks(source)
+    assert len(checks) >= 2, f"{source}: {len(checks)} self-check question(s) under {CHECK_YOURSELF!r}, want 2 or 3"
+    claims = ledgered(source)
+    for question, answer in checks:
+        assert question.rstrip().endswith("?"), f"{source}: {question!r} is not a question"
+        assert any(c in answer for c in claims), f"{source}: the answer to {question!r} holds no ledgered claim"
+
+
+def test_self_checks_are_found_in_both_formats():
+    page = '## Check yourself\n\n??? question "Q one?"\n    Answer one.\n\n??? question "Q two?"\n    Two.\n'
+    assert [q for q, _ in PAGE_QUESTION.findall(page.partition(CHECK_YOURSELF)[2])] == ["Q one?", "Q two?"]
+    lab = "<details>\n<summary>Q?</summary>\n\nA.\n</details>"
+    assert [(m["q"], _fold(m["a"])) for m in LAB_QUESTION.finditer(lab)] == [("Q?", "A.")]
+
+
+def test_the_path_ends_with_the_production_producer():
+    """The guide's destination: the production producer closes the "In production" part, after the decision
+    guide that leads to it, and the home page points at it."""
+    production = [p for p in NAV if p.startswith("production/")]
+    assert production[-1] == "production/production-producer.md", production
+    assert "production/choosing.md" in production[:-1], production
+    assert "](production/production-producer.md)" in (DOCS / "index.md").read_text()

@@ -10,7 +10,7 @@ BOOTSTRAP_SERVERS = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "localhost:9092")
 
 # --8<-- [start:configs]
 ACKS_CONFIGS = {
-    "0": {"acks": "0", "enable.idempotence": False},  # fire and forget
+    "0": {"acks": "0", "enable.idempotence": False},  # no answer from the broker at all
     "1": {"acks": "1", "enable.idempotence": False},  # the leader's word only
     "all": {"acks": "all", "enable.idempotence": True},  # every in-sync replica
 }
@@ -27,7 +27,9 @@ def produce(topic: str, acks: str, values: list[bytes]) -> list[tuple]:
 
     for value in values:
         producer.produce(topic, value=value, on_delivery=on_delivery)
-    producer.flush(10)
+        producer.poll(0)  # serve the reports that have arrived
+    if producer.flush(10):  # records still without a report
+        raise TimeoutError("some records have no delivery report after 10 s")
     producer.close()
     # --8<-- [end:produce]
     return reports

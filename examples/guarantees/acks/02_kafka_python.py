@@ -10,7 +10,7 @@ BOOTSTRAP_SERVERS = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "localhost:9092")
 
 # --8<-- [start:configs]
 ACKS_CONFIGS = {
-    "0": {"acks": 0, "enable_idempotence": False},  # fire and forget
+    "0": {"acks": 0, "enable_idempotence": False},  # no answer from the broker at all
     "1": {"acks": 1, "enable_idempotence": False},  # the leader's word only
     "all": {"acks": "all", "enable_idempotence": True},  # every in-sync replica
 }

@@ -24,7 +24,9 @@ def produce(topic: str, config: dict, values: list[bytes]) -> list[tuple]:
     reports = []
     for value in values:
         producer.produce(topic, key=b"account-7", value=value, on_delivery=lambda e, m: reports.append((e, m.offset())))
-    producer.flush(10)
+        producer.poll(0)
+    if producer.flush(10):
+        raise TimeoutError("some records have no delivery report after 10 s")
     producer.close()
     return reports
 

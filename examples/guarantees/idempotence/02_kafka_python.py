@@ -39,6 +39,7 @@ def acks_1_only() -> bool:
 def produce(producer: KafkaProducer, topic: str, values: list[bytes]) -> list:
     try:
         futures = [producer.send(topic, key=b"account-7", value=value) for value in values]
+        producer.flush(timeout=10)
         return [future.get(timeout=10) for future in futures]
     finally:
         producer.close(timeout=10)

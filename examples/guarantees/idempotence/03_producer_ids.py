@@ -26,8 +26,10 @@ def main(topic: str | None = None) -> list:
     topic = topic or kafkalab.new_topic(BOOTSTRAP_SERVERS, "idempotence-producer-ids")
     producer = KafkaProducer(bootstrap_servers=BOOTSTRAP_SERVERS)  # all defaults
     try:
-        for i in range(3):
-            producer.send(topic, value=f"deposit-{i}".encode()).get(timeout=10)
+        futures = [producer.send(topic, value=f"deposit-{i}".encode()) for i in range(3)]
+        producer.flush(timeout=10)
+        for future in futures:
+            future.get(timeout=10)  # raises if the record failed
     finally:
         producer.close(timeout=10)
     return active_producers(topic)

@@ -4,7 +4,7 @@ import gc
 import math
 
 import pytest
-from confluent_kafka import Producer
+from confluent_kafka import KafkaError, Producer
 from confluent_kafka.admin import AdminClient, ConfigResource, ConfigSource, ResourceType
 from kafka import KafkaConsumer, KafkaProducer
 
@@ -88,3 +88,19 @@ def test_acks_all_is_the_default_of_both_python_clients(librdkafka_default):
 def test_consumer_session_timeout_default_is_45_seconds(librdkafka_default):
     assert librdkafka_default("session.timeout.ms") == "45000"
     assert KafkaConsumer.DEFAULT_CONFIG["session_timeout_ms"] == 45000
+
+
+def test_flush_returning_zero_means_every_record_has_an_outcome_not_that_all_succeeded(kafka_bootstrap):
+    """flush() counts what is still queued: a record the broker refused has its outcome (an error in its report)."""
+    topic = kafkalab.new_topic(kafka_bootstrap, "flush-zero", config={"max.message.bytes": "2000"})
+    reports = []
+    producer = Producer({"bootstrap.servers": kafka_bootstrap, "enable.idempotence": True})
+    producer.produce(topic, b"x" * 5000, on_delivery=lambda err, msg: reports.append(err))
+
+    assert producer.flush(30) == 0
+    assert len(reports) == 1 and reports[0] is not None and reports[0].code() == KafkaError.MSG_SIZE_TOO_LARGE
+
+    producer.produce(topic, b"small", on_delivery=lambda err, msg: reports.append(err))
+    assert producer.flush(30) == 0
+    assert reports[1:] == [None]
+    assert [m.value() for m in read_partition(kafka_bootstrap, topic)] == [b"small"]

@@ -1,7 +1,6 @@
 """Transactions with confluent-kafka: an order and its audit record, committed together or not at all."""
 
 import contextlib
-import logging
 import os
 import time
 import uuid
@@ -12,10 +11,6 @@ import kafkalab
 
 BOOTSTRAP_SERVERS = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "localhost:9092")
 
-QUIET = logging.getLogger("transactions-example")  # librdkafka logs the fencing loudly; the code below handles it
-QUIET.addHandler(logging.NullHandler())
-QUIET.propagate = False
-
 
 def transactional_producer(transactional_id: str) -> Producer:
     # --8<-- [start:init]
@@ -24,7 +19,6 @@ def transactional_producer(transactional_id: str) -> Producer:
             "bootstrap.servers": BOOTSTRAP_SERVERS,
             "transactional.id": transactional_id,  # implies enable.idempotence=true
             "transaction.timeout.ms": 60000,
-            "logger": QUIET,
         }
     )
     producer.init_transactions(30)  # fences any older producer with this transactional.id

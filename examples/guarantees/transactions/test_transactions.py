@@ -252,7 +252,7 @@ def test_a_transaction_open_past_its_timeout_is_aborted_and_fences_the_producer(
     transactional_id = f"order-processor-{uuid.uuid4().hex[:8]}"
     if client.startswith("01"):
         config = {"bootstrap.servers": mod.BOOTSTRAP_SERVERS, "transactional.id": transactional_id}
-        producer = Producer({**config, "transaction.timeout.ms": 2000, "logger": mod.QUIET})
+        producer = Producer({**config, "transaction.timeout.ms": 2000})
         producer.init_transactions(30)
         producer.begin_transaction()
         producer.produce(topic, b"left open")

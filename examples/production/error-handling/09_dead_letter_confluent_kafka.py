@@ -27,6 +27,7 @@ class DeadLetterRouter:
         self.producer.produce(
             topic, value, key, headers=headers, on_delivery=lambda err, msg: self.on_delivery(err, msg, headers)
         )
+        self.producer.poll(0)  # serve the reports that have arrived: the callbacks below run here
 
     def on_delivery(self, err, msg, headers: list) -> None:
         if err is None:
@@ -59,7 +60,9 @@ def what_a_delivery_report_carries() -> dict:
         seen.update(err=err, headers=msg.headers(), thread=threading.get_ident())
 
     producer.produce(topic, b"v", headers=[("source", b"shop")], on_delivery=on_delivery)
-    producer.flush(30)
+    if producer.flush(30):
+        raise TimeoutError("no delivery report after 30 s")
+    producer.close()
     return {**seen, "caller_thread": threading.get_ident(), "stored_headers": read_back(topic)[0][2]}
 
 
@@ -76,7 +79,9 @@ def main() -> dict:
     router = DeadLetterRouter(producer, dead_letter_topic)
     for i, value in enumerate(values):
         router.produce(topic, value, f"order-{i}".encode(), headers=[("source", b"shop")])
-    producer.flush(30)  # also waits for the dead letters queued by the callback
+    if producer.flush(30):  # also waits for the dead letters queued by the callbacks
+        raise TimeoutError("some records or dead letters have no delivery report after 30 s")
+    producer.close()
     # --8<-- [end:produce]
     return {
         "values": values,

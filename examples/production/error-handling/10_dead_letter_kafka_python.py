@@ -33,13 +33,14 @@ class DeadLetterRouter:
 
     def drain(self, timeout: float = 30.0) -> list:
         """Wait for every pending record, then send the failed ones to the DLT; returns their DLT metadata."""
+        self.producer.flush(timeout=timeout)
         for future, record in self.pending:
             try:
                 self.delivered.append(future.get(timeout=timeout))
             except KafkaError as exc:
                 self.failed.append((record, exc))
         self.pending = []
-        dead_lettered = []
+        futures = []
         for (topic, key, value, headers), exc in self.failed:
             dead_letter_headers = [
                 *headers,
@@ -47,9 +48,10 @@ class DeadLetterRouter:
                 ("dlt.original.topic", topic.encode()),
             ]
             future = self.dead_letter_producer.send(self.dead_letter_topic, value, key, headers=dead_letter_headers)
-            dead_lettered.append(future.get(timeout=timeout))  # raises if the DLT refuses it too
+            futures.append(future)
+        self.dead_letter_producer.flush(timeout=timeout)
         self.failed = []
-        return dead_lettered
+        return [future.get(timeout=timeout) for future in futures]  # raises if the DLT refuses one too
 
 
 # --8<-- [end:dead-letter]
@@ -74,6 +76,7 @@ def send_from_callback(max_block_ms: int = 3000) -> list:
     deadline = time.monotonic() + max_block_ms / 1000 + 10
     while not outcomes and time.monotonic() < deadline:
         time.sleep(0.1)
+    producer.flush(timeout=10)
     producer.close(timeout=10)
     return outcomes
 
@@ -93,9 +96,11 @@ def main() -> dict:
     router = DeadLetterRouter(producer, dead_letter_producer, dead_letter_topic)
     for i, value in enumerate(values):
         router.send(topic, value, f"order-{i}".encode(), headers=[("source", b"shop")])
-    dead_lettered = router.drain()
-    producer.close(timeout=10)
-    dead_letter_producer.close(timeout=10)
+    try:
+        dead_lettered = router.drain(timeout=30)  # flushes both producers
+    finally:
+        producer.close(timeout=10)
+        dead_letter_producer.close(timeout=10)
     # --8<-- [end:produce]
     return {
         "values": values,

@@ -18,9 +18,9 @@ OUT_OF_TIME = {KafkaError._MSG_TIMED_OUT, KafkaError.REQUEST_TIMED_OUT, KafkaErr
 
 
 def classify(err: KafkaError) -> str:
-    if err.retriable() or err.code() in OUT_OF_TIME:
+    if err.code() in OUT_OF_TIME:
         return "retriable, but out of time: park it and retry later"
-    if err.fatal():
+    if err.code() == KafkaError._FATAL:  # err.fatal() is False in a delivery report too
         return "fatal: this producer instance is unusable, create a new one"
     return "permanent: fix the record or the configuration"
 

@@ -29,7 +29,10 @@ def main() -> dict:
             on_delivery=lambda err, msg: reports.append((err, msg.partition(), msg.offset())),
         )
         producer.poll(0)
-    remaining = producer.flush(30)
+    remaining = producer.flush(30)  # records still without a report
+    if remaining:
+        raise TimeoutError(f"{remaining} envelopes have no delivery report after 30 s")
+    producer.close()
     # --8<-- [end:produce]
     return {
         "events": events,

@@ -17,18 +17,22 @@ def main() -> dict:
     events = TASK_EVENTS
     # --8<-- [start:produce]
     producer = KafkaProducer(bootstrap_servers=BOOTSTRAP_SERVERS.split(","))
-    metadata = []
-    for event_type, entity_id, data in events:
-        record = to_record(build_envelope(event_type, entity_id, data, source="task-api"))
-        future = producer.send(
-            topic,
-            value=record["value"],
-            key=record["key"],
-            headers=record["headers"],
-            timestamp_ms=record["timestamp_ms"],
-        )
-        metadata.append(future.get(timeout=10))
-    producer.close(timeout=10)
+    futures = []
+    try:
+        for event_type, entity_id, data in events:
+            record = to_record(build_envelope(event_type, entity_id, data, source="task-api"))
+            future = producer.send(
+                topic,
+                value=record["value"],
+                key=record["key"],
+                headers=record["headers"],
+                timestamp_ms=record["timestamp_ms"],
+            )
+            futures.append(future)
+        producer.flush(timeout=10)
+        metadata = [future.get(timeout=10) for future in futures]  # raises if an envelope failed
+    finally:
+        producer.close(timeout=10)
     # --8<-- [end:produce]
     return {"events": events, "metadata": metadata, "read_back": read_topic(BOOTSTRAP_SERVERS, topic)}
 

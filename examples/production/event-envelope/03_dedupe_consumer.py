@@ -57,12 +57,18 @@ def main() -> dict:
     ]
     # --8<-- [start:duplicate]
     producer = Producer({"bootstrap.servers": BOOTSTRAP_SERVERS})
+    reports = []
     for envelope in [*envelopes, envelopes[0]]:  # the application re-sends the first event
         record = to_record(envelope)
-        producer.produce(topic, record["value"], record["key"], headers=record["headers"])
+        producer.produce(
+            topic, record["value"], record["key"], headers=record["headers"], on_delivery=lambda e, m: reports.append(e)
+        )
         producer.poll(0)
-    if producer.flush(30):
-        raise TimeoutError("not every envelope was delivered within 30 s")
+    remaining = producer.flush(30)  # records still without a report
+    failed = [err for err in reports if err is not None]
+    if remaining or failed:
+        raise RuntimeError(f"not every envelope was delivered: {remaining} without a report, {failed}")
+    producer.close()
     # --8<-- [end:duplicate]
     # --8<-- [start:consume]
     consumer = Consumer(

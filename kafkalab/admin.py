@@ -86,7 +86,7 @@ class Admin:
         """Create a topic and wait until every partition has a leader and a full ISR."""
         new = NewTopic(name, partitions, replication_factor, config=config or {})
         self.client.create_topics([new], request_timeout=timeout)[name].result(timeout=timeout)
-        self.await_healthy([name], time.monotonic() + timeout)
+        self.await_healthy([name], timeout)
 
     def unhealthy(self, topics: list[str] | None = None) -> list[str]:
         """Partitions without a leader or with an ISR smaller than their replica set."""
@@ -105,7 +105,10 @@ class Admin:
                     problems.append(f"{name}-{p.id} leader={p.leader} isr={p.isrs} replicas={p.replicas}")
         return problems
 
-    def await_healthy(self, topics: list[str] | None, deadline: float) -> None:
+    def await_healthy(self, topics: list[str] | None, timeout: float = 30.0) -> None:
+        """Wait up to `timeout` seconds until every partition of `topics` (None: all) has a leader and
+        a full ISR."""
+        deadline = time.monotonic() + timeout
         while problems := self.unhealthy(topics):
             if time.monotonic() > deadline:
                 raise NodeFailed("timed out waiting for partitions to heal: " + "; ".join(problems[:5]))

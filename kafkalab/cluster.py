@@ -89,14 +89,18 @@ class Cluster:
     def state_file(self) -> Path:
         return self.state_dir / "cluster.json"
 
+    def _recorded(self) -> dict | None:
+        """The state file's contents (written by `up` in this or another process), or None. The one
+        reader of the file; `_save` is its one writer."""
+        return _read_state(self.state_file)
+
     @classmethod
     def attach(cls, state_dir: str | Path | None = None, log: Callable[[str], None] = print) -> Cluster:
         """The cluster recorded in a state dir (by `kafkalab up` or another process)."""
         state_dir = Path(state_dir) if state_dir else default_state_dir()
-        path = state_dir / "cluster.json"
-        if not path.exists():
+        data = _read_state(state_dir / "cluster.json")
+        if data is None:
             raise ClusterStateError(f"no kafkalab cluster recorded in {state_dir}: run `kafkalab up` first")
-        data = json.loads(path.read_text())
         c = cls(
             data["brokers"], port_base=data["port_base"], state_dir=state_dir,
             elr=data["elr"], sasl=data.get("sasl", False), overrides=data["overrides"],
@@ -112,9 +116,10 @@ class Cluster:
         """Adopt pids another process recorded (a notebook restarting a node, say): without this, a
         stale pid makes a running node look dead, and restarting it would start a second JVM on the
         same data."""
-        if not self.state_file.exists():
+        data = self._recorded()
+        if data is None:
             return
-        recorded = {n["node_id"]: n["pid"] for n in json.loads(self.state_file.read_text())["nodes"]}
+        recorded = {n["node_id"]: n["pid"] for n in data["nodes"]}
         for node in self.nodes:
             pid = recorded.get(node.spec.node_id)
             if pid and pid != node.pid and not node.alive:
@@ -184,7 +189,7 @@ class Cluster:
     def up(self, timeout: float = 120.0) -> Cluster:
         """Format and start every node, then wait until the cluster takes replicated writes. The
         first `up` of a runtime and Java builds the class-data archive first (not counted in timeout)."""
-        if self.state_file.exists():
+        if self._recorded() is not None:
             running = Cluster.attach(self.state_dir, log=self.log)
             if running.is_up():
                 raise ClusterStateError(
@@ -355,10 +360,11 @@ class Cluster:
 
     def down(self) -> None:
         """Stop every node at once and remove the cluster's data. Nothing running is fine."""
-        if self.state_file.exists():
-            recorded = Cluster.attach(self.state_dir, log=self.log)
-            for n, r in zip(self.nodes, recorded.nodes, strict=True):
-                n.pid = n.pid or r.pid
+        data = self._recorded()
+        if data is not None:
+            recorded = {r["node_id"]: r["pid"] for r in data["nodes"]}
+            for n in self.nodes:
+                n.pid = n.pid or recorded.get(n.spec.node_id)
         had_run = [n for n in self.nodes if n.pid]
         self._kill_all()
         left = [n.spec.node_id for n in self.nodes if n.alive]
@@ -490,7 +496,17 @@ class Cluster:
         admin = self.admin()
         if READY_TOPIC not in admin.metadata().topics:
             self.create_topic(READY_TOPIC, timeout=max(1.0, deadline - time.monotonic()))
-        admin.await_healthy(None, deadline)
+        admin.await_healthy(None, timeout=max(0.0, deadline - time.monotonic()))
+
+
+def _read_state(path: Path) -> dict | None:
+    """A cluster's state file, parsed; None when there is none."""
+    try:
+        return json.loads(path.read_text())
+    except FileNotFoundError:
+        return None
+    except ValueError as exc:
+        raise ClusterStateError(f"{path} is damaged ({exc}): stop its nodes by hand, then remove it") from exc
 
 
 def _read(path: Path) -> str:

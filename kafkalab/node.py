@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import os
 import signal
@@ -195,10 +196,8 @@ class Node:
         proc = self._proc
         code = proc.poll() if proc is not None else None
         if code is None and proc is not None:
-            try:  # seen dead a moment before the OS reports its exit code
+            with contextlib.suppress(subprocess.TimeoutExpired):  # seen dead just before the OS has its code
                 code = proc.wait(timeout=2)
-            except subprocess.TimeoutExpired:
-                pass
         if code is None:
             return "exited"
         return f"was killed by signal {-code}" if code < 0 else f"exited with code {code}"

@@ -66,7 +66,7 @@ def new_topics(
     ]
     for future in admin.client.create_topics(wanted, request_timeout=timeout).values():
         future.result(timeout=timeout)
-    admin.await_healthy(list(names.values()), time.monotonic() + timeout)
+    admin.await_healthy(list(names.values()), timeout)
     deadline = time.monotonic() + timeout
     for name in names.values():  # a full ISR can briefly come before the preferred leader leads
         while any(admin.partition(name, p).leader != replicas[0] for p in range(partitions)):

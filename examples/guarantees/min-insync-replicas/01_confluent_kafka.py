@@ -1,7 +1,6 @@
 """min.insync.replicas with confluent-kafka: set it on a topic, read it back, and write with acks=all."""
 
 import os
-import time
 import uuid
 
 from confluent_kafka import Producer
@@ -23,7 +22,7 @@ def create_topic(name: str, replication_factor: int, min_insync_replicas: int) -
     )
     admin.create_topics([topic])[name].result(timeout=30)
     # --8<-- [end:create]
-    kafkalab.Admin(BOOTSTRAP_SERVERS).await_healthy([name], time.monotonic() + 30)
+    kafkalab.Admin(BOOTSTRAP_SERVERS).await_healthy([name], timeout=30)
 
 
 def describe(name: str) -> dict[str, tuple[str, str]]:

@@ -1,7 +1,6 @@
 """min.insync.replicas with kafka-python: set it on a topic, read it back, and write with acks=all."""
 
 import os
-import time
 import uuid
 
 from kafka import KafkaProducer
@@ -26,7 +25,7 @@ def create_topic(name: str, replication_factor: int, min_insync_replicas: int) -
     finally:
         admin.close()
     # --8<-- [end:create]
-    kafkalab.Admin(BOOTSTRAP_SERVERS).await_healthy([name], time.monotonic() + 30)
+    kafkalab.Admin(BOOTSTRAP_SERVERS).await_healthy([name], timeout=30)
 
 
 def describe(name: str) -> dict[str, dict]:

@@ -24,7 +24,7 @@ def create_topic(name: str) -> dict[str, str]:
     )
     admin.create_topics([topic])[name].result(timeout=30)
     # --8<-- [end:topic]
-    kafkalab.Admin(BOOTSTRAP_SERVERS).await_healthy([name], time.monotonic() + 30)
+    kafkalab.Admin(BOOTSTRAP_SERVERS).await_healthy([name], timeout=30)
     resource = ConfigResource(ResourceType.TOPIC, name)
     entries = admin.describe_configs([resource])[resource].result(timeout=30)
     return {key: entries[key].value for key in CHECKED}

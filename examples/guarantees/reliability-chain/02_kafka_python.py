@@ -24,7 +24,7 @@ def create_topic(name: str) -> dict[str, str]:
         )
         admin.create_topics([topic])
         # --8<-- [end:topic]
-        kafkalab.Admin(BOOTSTRAP_SERVERS).await_healthy([name], time.monotonic() + 30)
+        kafkalab.Admin(BOOTSTRAP_SERVERS).await_healthy([name], timeout=30)
         result = admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, name)])
     finally:
         admin.close()

@@ -31,10 +31,12 @@
 #
 # | run | topic | min ISR | question |
 # |---|---|---|---|
-# | 1: followers frozen, then thawed | b | 2 | is `acks=all` refused; does the retry get through later? |
-# | | c | 2 | is `acks=1` accepted, and can a consumer read it? |
-# | 2: followers frozen, leader killed, | a | 1 | `acks=all` acknowledged by the leader alone: who leads next? |
-# | followers thawed, leader restarted | d | 2 | does a replica from the ELR take over, cleanly? |
+# | 1 (followers frozen, then thawed) | b | 2 | is `acks=all` refused; does the retry get through later? |
+# | 1 (followers frozen, then thawed) | c | 2 | is `acks=1` accepted, and can a consumer read it? |
+# | 2 (followers frozen, leader killed, followers thawed, leader restarted) | a | 1 | `acks=all` acknowledged by the leader alone: who leads next? |
+# | 2 (followers frozen, leader killed, followers thawed, leader restarted) | d | 2 | does a replica from the ELR take over, cleanly? |
+#
+# (The letters are the topics' names in this lab: a and d are for run 2, b and c for run 1.)
 #
 # This lab reproduces a story told on a guide page; read it there first:
 # [min.insync.replicas](../../guarantees/min-insync-replicas/).
@@ -69,7 +71,8 @@ for part, topic in TOPICS.items():
     print(f"({part}) min.insync.replicas={MIN_ISR[part]} {topic}: {cluster.partition(topic)}")
 
 # %% [markdown]
-# What the lab watches and how. Two things need a word.
+# <details>
+# <summary>How the lab watches the cluster (optional)</summary>
 #
 # - **Leader and ISR from a broker that is up to date.** A broker thawed by SIGCONT (or just
 #   restarted) answers metadata requests from its own cache for a moment, and that cache still
@@ -82,6 +85,8 @@ for part, topic in TOPICS.items():
 #
 # A producer with the default retries logs each refused attempt (librdkafka's `debug=msg`); the
 # first refusal goes on the timeline with a label, the retries after it as dots.
+#
+# </details>
 
 # %%
 REFUSED = Rule(r"encountered error: (.*?) \(actions", "refused, retrying", again="")
@@ -390,10 +395,12 @@ run2.picture()
 #
 #   With ELR on, `TopicCommand` tells the rest. While the ISR was `[1]` the ELR stayed empty (the
 #   ISR never went below `min.insync.replicas=1`). When the controller fenced broker 1, the ISR
-#   became **empty** (allowed with ELR) and broker 1 moved into the ELR and `LastKnownElr`. When it
+#   became **empty** (allowed with ELR) and broker 1 moved into the ELR and `LastKnownElr` (the
+#   replicas that were in the ELR when the partition lost its last leader). When it
 #   restarted after SIGKILL, it left the ELR (unclean shutdown), and the controller elected it as
 #   the *last known leader*: its log records this as an "UNCLEAN partition change" with the leader
-#   in `RECOVERING` state, even though the topic's `unclean.leader.election.enable` is false. Had
+#   in `RECOVERING` state (a leader that may lack the tail of its log, until it has caught its own
+#   log up), even though the topic's `unclean.leader.election.enable` is false. Had
 #   broker 1's disk been lost, no replica would have had `order-a`: broker 1 alone acknowledged it.
 # - **(d) `min.insync.replicas=2`.** The ISR went `[1,2,3]` → `[1,3]` → `[1]`. Broker 2 left while
 #   the ISR still met the minimum, so it was not kept; broker 3's departure took the ISR below it,
@@ -439,7 +446,9 @@ assert [v for _, v in records2["d"]] == [b"warm-up", b"order-d"], "(d) nothing l
 # - `acks=1` is not checked against `min.insync.replicas`, and what it wrote stays unreadable until
 #   the ISR is back at the minimum.
 # - With `unclean.leader.election.enable=false`, a replica that left the ISR is never elected; with
-#   ELR, the replica that took the ISR below the minimum can still be, cleanly.
+#   ELR, the replica that took the ISR below the minimum can still be, cleanly. The one exception
+#   is the last leader itself: restarted after a crash, it is elected even though it may have lost
+#   its unwritten tail, and the controller logs that election as unclean.
 #
 # ## Check yourself
 #

@@ -201,7 +201,8 @@ for t in (ON, OFF):
 print(f"unclean off: {watches[OFF].now(OFF)}; after-return: offset {after_return[0].offset}")
 
 # %% [markdown]
-# **Step 8.** Make the old leader lead the unclean topic again (a preferred election), so that what a
+# **Step 8.** Make the old leader lead the unclean topic again (a preferred election: leadership goes
+# back to the first replica in the partition's list), so that what a
 # consumer reads now is what *it* has, and read both topics back.
 
 # %%
@@ -243,6 +244,9 @@ print("unclean election done by:", elected_by)
 
 # %% [markdown]
 # ## Eligible Leader Replicas (KIP-966)
+#
+# *An aside on the controller's bookkeeping before the two outcomes; skip to the next heading if you
+# only want the outcomes.*
 #
 # Clusters formatted by Kafka 4.1 or later have Eligible Leader Replicas (ELR) on, and so does the
 # lab cluster unless it was started with `kafkalab up --no-elr` (the first cell says which). When
@@ -309,7 +313,8 @@ timelines[ON].picture()
 # truncated its log to the new leader's (it follows the leader epoch history, not its own
 # longer log), so after the preferred election put broker 3 back in charge the records are not
 # there either. The controller logs the election as `UNCLEAN partition change` and sets
-# `leaderRecoveryState` to `RECOVERING` for the new leader.
+# `leaderRecoveryState` to `RECOVERING` for the new leader (the mark of a leader whose log may lack
+# records the partition once had).
 #
 #
 # The controller lane is the controller's own record, read from its metadata log when the watch
@@ -396,7 +401,9 @@ else:
 # ## What to take away
 #
 # - `unclean.leader.election.enable=false` (the default) trades availability for the records: the
-#   partition waits, leaderless, for a replica that has every acknowledged record.
+#   partition waits, leaderless, for a replica that has every acknowledged record. Here that was
+#   the old leader itself, and the controller logs its return as an unclean election because it
+#   may have lost its unwritten tail; it lost nothing that was acknowledged.
 # - `unclean.leader.election.enable=true` trades the records for availability: the partition is
 #   back at once, and the same offsets then name other records.
 # - `min.insync.replicas=1` let the leader acknowledge alone; with 2, the `leader-only-*` writes

@@ -14,7 +14,8 @@
 # `produce()` and `send()` do not send anything. They put the record in the client's buffer, and a
 # background thread ships batches from there when a batch is full or has waited `linger.ms`. A
 # process that ends while records sit in that buffer takes them along: they were never sent, so
-# no broker ever had them, and nobody is told.
+# no broker ever had them, and your code is never told (librdkafka prints a warning on stderr as
+# it goes; no callback or return value says so).
 #
 # This lab runs the producer as a real child process, so the exit is a real exit. Each child sends
 # 10 `early` records and flushes them (acknowledged, the baseline), then sends 50 `late` records

@@ -33,8 +33,8 @@
 # |---|---|---|---|
 # | 1 (followers frozen, then thawed) | b | 2 | is `acks=all` refused; does the retry get through later? |
 # | 1 (followers frozen, then thawed) | c | 2 | is `acks=1` accepted, and can a consumer read it? |
-# | 2 (followers frozen, leader killed, followers thawed, leader restarted) | a | 1 | `acks=all` acknowledged by the leader alone: who leads next? |
-# | 2 (followers frozen, leader killed, followers thawed, leader restarted) | d | 2 | does a replica from the ELR take over, cleanly? |
+# | 2 (followers frozen, leader killed, then both back) | a | 1 | `acks=all` acked by the leader alone: who is next? |
+# | 2 (followers frozen, leader killed, then both back) | d | 2 | does a replica from the ELR take over, cleanly? |
 #
 # (The letters are the topics' names in this lab: a and d are for run 2, b and c for run 1.)
 #
@@ -387,9 +387,10 @@ run2.picture()
 #
 # - **(a) `min.insync.replicas=1`.** `acks=all` was acknowledged with the ISR `[1]`: the leader
 #   alone. When broker 1 died, nobody took over. Brokers 2 and 3 were up and registered, but they
-#   had left the ISR, and with `unclean.leader.election.enable=false` an out-of-sync replica is
-#   never elected: the partition had **no leader** (reads and writes impossible) until broker 1
-#   came back. Nothing acknowledged was lost; the partition was unavailable instead. The often
+#   had left the ISR, and with `unclean.leader.election.enable=false` an out-of-sync follower is
+#   never elected (the one exception, the old leader's own restart, comes below): the partition
+#   had **no leader** (reads and writes impossible) until broker 1 came back. Nothing acknowledged
+#   was lost; the partition was unavailable instead. The often
 #   repeated "broker 2 becomes leader: message lost despite acks=all" needs an unclean election,
 #   which lab 4 shows.
 #
@@ -464,5 +465,6 @@ assert [v for _, v in records2["d"]] == [b"warm-up", b"order-d"], "(d) nothing l
 #
 # Broker 3 left the ISR of topic d last, taking it below `min.insync.replicas=2`, so the controller
 # kept it in the ELR and could elect it cleanly. The ISR of topic a never went below its minimum of
-# 1, so its ELR stayed empty and no other replica was eligible.
+# 1, so its ELR stayed empty while broker 1 led; after the fence it held only the dead broker 1,
+# so no live replica was eligible.
 # </details>

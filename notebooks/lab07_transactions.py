@@ -275,7 +275,8 @@ timeline.picture(lanes=["confluent-kafka A", "confluent-kafka B", "kafka-python 
 #   code `_FENCED` (a local code, -144, not the broker's `PRODUCER_FENCED`) and `fatal()` true.
 #   A fatal error means this producer instance can do nothing more: not even `abort_transaction()`.
 #   Its `close()` raised the same `_FENCED` error once more here (it tries to abort the open
-#   transaction; when the failed commit got less far, it only warns) and closes the producer anyway; anything after that raises `RuntimeError`.
+#   transaction; when the failed commit got less far, it only warns) and closes the producer
+#   anyway; anything after that raises `RuntimeError`.
 # - **kafka-python**: `commit_transaction()` raises `ProducerFencedError` (error code 90); the next
 #   transactional call (here `begin_transaction()`) raises a plain `KafkaError` that names the
 #   error state.

@@ -130,6 +130,10 @@ def test_claim_is_on_its_page_and_backed(claim: Claim, outcomes: dict[str, str])
         f"{claim.where}: these words are no longer on {claim.page}: re-read the claim, then update its ledger entry"
     )
     assert claim.tests or claim.sources, f"{claim.where}: names neither a test nor a source"
+    listed = [*claim.tests, *claim.sources]
+    assert all(isinstance(x, str) for x in listed), (
+        f"{claim.where}: tests and sources are strings; a mapping among them is a claim indented one level too deep"
+    )
     for node in claim.tests:
         matches = {k: v for k, v in outcomes.items() if k == node or k.startswith(node + "[")}
         assert matches, (

@@ -1,10 +1,12 @@
 """The asyncio pitfalls, reproduced: a blocked loop, futures that wait for a poll, a producer bound to
-another loop, a cancelled await, and a producer never closed."""
+another loop, a cancelled await, a producer never closed, and AIOProducer under asyncio's debug mode."""
 
 import asyncio
 import gc
 import time
 import warnings
+
+import pytest
 
 from kafkalab.lab import read_partition, wait_until
 
@@ -110,3 +112,19 @@ def test_aiokafka_never_stopped_loses_what_was_not_sent(example, kafka_topic, ka
 
     assert lost == 100
     assert "Unclosed AIOKafkaProducer" in caplog.text  # logged through the loop's exception handler
+
+
+@pytest.mark.parametrize("debug", [False, True], ids=["normal", "debug"])
+def test_aioproducer_under_asyncio_debug_mode_never_wakes_the_awaiting_handler(
+    example, kafka_topic, kafka_bootstrap, debug
+):
+    outcome = example("06_debug_mode.py").main(kafka_topic, debug=debug)
+
+    assert outcome["future_done"] is True  # the record was delivered and its future has its result
+    if debug:
+        assert outcome["flush_error"] == "Non-thread-safe operation invoked on an event loop other than the current one"
+        assert outcome["handler_woken"] is False  # the wake-up was refused: only its own timeout ends the wait
+    else:
+        assert outcome["flush_error"] is None
+        assert outcome["handler_woken"] is True
+    assert len(read_partition(kafka_bootstrap, kafka_topic)) == 1

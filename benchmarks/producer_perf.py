@@ -1,5 +1,5 @@
 """The producer performance lab: what acks, linger.ms, batch.size, compression, idempotence, the
-send pattern and the three clients cost, measured on a real kafkalab cluster.
+send pattern and the clients (three synchronous, two asyncio) cost, measured on a real kafkalab cluster.
 
     .venv/bin/python benchmarks/producer_perf.py --mode full --state-dir /tmp/perf-cluster \
         --bootstrap 127.0.0.1:14092,127.0.0.1:14093,127.0.0.1:14094 [--publish]
@@ -41,7 +41,7 @@ PUBLISHED = ROOT / "docs" / "assets" / "perf"
 @dataclass
 class Case:
     label: str
-    client: str = "confluent-kafka"  # confluent-kafka, kafka-python, java
+    client: str = "confluent-kafka"  # confluent-kafka, kafka-python, java, aioproducer, aiokafka
     settings: dict = field(default_factory=r.settings)
     pattern: str = "async"  # confluent-kafka: async, recipe, fire, sync; kafka-python: async, sync
     payload: str = "letters100"  # letters100 (100-byte records) or json (click-stream events)
@@ -166,10 +166,14 @@ def groups(mode: str) -> list[Group]:
             Case("confluent-kafka recipe", settings=same, pattern="recipe", n_factor=2),
             Case("confluent-kafka async", settings=same, n_factor=2),
             Case("kafka-python", client="kafka-python", settings=same, n_factor=0.5),
+            Case("confluent-kafka AIOProducer", client="aioproducer", settings=same),
+            Case("aiokafka", client="aiokafka", settings=same, n_factor=0.5),
         ], min_reps=5),
         Group("client-latency", "Latency per client at the fixed rate (acks=all, linger.ms=0)", "confluent-kafka", [
-            Case(c, client=c, settings=s(linger_ms=0), latency=True, throughput=False)
-            for c in ("confluent-kafka", "kafka-python", "java")
+            Case(label, client=c, settings=s(linger_ms=0), latency=True, throughput=False)
+            for label, c in (("confluent-kafka", "confluent-kafka"), ("kafka-python", "kafka-python"),
+                             ("java", "java"), ("confluent-kafka AIOProducer", "aioproducer"),
+                             ("aiokafka", "aiokafka"))
         ]),
         Group("kafka-python-extras", "kafka-python with and without its C CRC-32C extension (settings as the "
               "client comparison)", "kafka-python, pure-Python CRC-32C", [
@@ -200,6 +204,7 @@ def machine() -> dict:
     cpu = next((ln.split(":", 1)[1].strip() for ln in cpuinfo if ln.startswith("model name")), "?")
     meminfo = Path("/proc/meminfo").read_text().splitlines()
     mem_kb = next(int(ln.split()[1]) for ln in meminfo if ln.startswith("MemTotal"))
+    import aiokafka
     import confluent_kafka
     import kafka
 
@@ -213,6 +218,7 @@ def machine() -> dict:
         "confluent_kafka": confluent_kafka.__version__,
         "librdkafka": confluent_kafka.libversion()[0],
         "kafka_python": kafka.__version__,
+        "aiokafka": aiokafka.__version__,
         "kafka": KAFKA_VERSION,
         "java": java[0] if java else "?",
     }
@@ -230,7 +236,7 @@ def _summary(values: list[float]) -> dict:
 METRICS = [
     "msgs_per_s", "payload_mb_per_s", "client_cpu_us_per_msg", "broker_cpu_us_per_msg", "records_per_request",
     "stored_per_payload_byte", "client_tx_per_payload_byte", "p50_ms", "p99_ms", "p999_ms",
-    "librdkafka_p50_ms", "librdkafka_p99_ms",
+    "librdkafka_p50_ms", "librdkafka_p99_ms", "records_per_stored_batch",
 ]  # fmt: skip
 
 
@@ -313,6 +319,10 @@ def _one(c: Case, topic: str, plan: Plan, bootstrap: str, cluster: Cluster, brok
             f = lambda: r.confluent_throughput(bootstrap, topic, c.settings, data, n, probe, c.pattern, c.native)  # noqa: E731
         elif c.client == "kafka-python":
             f = lambda: r.kafka_python_throughput(bootstrap, topic, c.settings, data, n, probe, c.pattern, c.native)  # noqa: E731
+        elif c.client == "aioproducer":
+            f = lambda: r.aioproducer_throughput(bootstrap, topic, c.settings, data, n, probe)  # noqa: E731
+        elif c.client == "aiokafka":
+            f = lambda: r.aiokafka_throughput(bootstrap, topic, c.settings, data, n, probe)  # noqa: E731
         else:
             f = lambda: r.java_run(bootstrap, topic, c.settings, n, 100, -1, probe)  # noqa: E731
         thr = r.kafka_error_safe(f)
@@ -326,6 +336,10 @@ def _one(c: Case, topic: str, plan: Plan, bootstrap: str, cluster: Cluster, brok
             f = lambda: r.confluent_latency(*at_rate)  # noqa: E731
         elif c.client == "kafka-python":
             f = lambda: r.kafka_python_latency(*at_rate)  # noqa: E731
+        elif c.client == "aioproducer":
+            f = lambda: r.aioproducer_latency(*at_rate[:-1])  # noqa: E731
+        elif c.client == "aiokafka":
+            f = lambda: r.aiokafka_latency(*at_rate[:-1])  # noqa: E731
         else:
             probe = r.Probe(broker_pids, None)
             f = lambda: r.java_run(bootstrap, topic, c.settings, k, 100, plan.rate, probe)  # noqa: E731
@@ -381,6 +395,13 @@ def _delete(bootstrap: str, topics: list[str]) -> None:
             print(f"could not delete a topic: {e}", file=sys.stderr)
 
 
+def slim(result: dict) -> dict:
+    """The result without the raw runs: what docs/assets/perf/ keeps."""
+    return {**result, "groups": {k: {**g, "cases": {c: {kk: vv for kk, vv in case.items() if kk != "runs"}
+                                                    for c, case in g["cases"].items()}}
+                                 for k, g in result["groups"].items()}}  # fmt: skip
+
+
 def save(result: dict, publish: bool) -> Path:
     RESULTS.mkdir(parents=True, exist_ok=True)
     path = RESULTS / f"perf-{result['mode']}.json"
@@ -389,10 +410,7 @@ def save(result: dict, publish: bool) -> Path:
         from perf import report
 
         PUBLISHED.mkdir(parents=True, exist_ok=True)
-        slim = {**result, "groups": {k: {**g, "cases": {c: {kk: vv for kk, vv in case.items() if kk != "runs"}
-                                                        for c, case in g["cases"].items()}}
-                                     for k, g in result["groups"].items()}}  # fmt: skip
-        (PUBLISHED / f"perf-{result['mode']}.json").write_text(json.dumps(slim, indent=1) + "\n")
+        (PUBLISHED / f"perf-{result['mode']}.json").write_text(json.dumps(slim(result), indent=1) + "\n")
         report.publish(result, PUBLISHED)
     return path
 

@@ -6,6 +6,7 @@ translated per client, so no client falls back to its own (different) default.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import random
 import re
@@ -121,6 +122,24 @@ def log_bytes(partition_dir: Path) -> int:
     return sum(p.stat().st_size for p in partition_dir.glob("*.log")) if partition_dir.is_dir() else 0
 
 
+def log_batches(partition_dir: Path, skip_bytes: int) -> tuple[int, int]:
+    """(record batches, records) in a partition's log after its first skip_bytes bytes, read from
+    each batch's header (baseOffset int64, batchLength int32, ..., recordsCount int32 at byte 57).
+    On a one-partition topic each Produce request carries one batch: batches count the requests."""
+    batches = records = 0
+    for segment in sorted(partition_dir.glob("*.log")):
+        data = segment.read_bytes()
+        if skip_bytes >= len(data):
+            skip_bytes -= len(data)
+            continue
+        pos, skip_bytes = skip_bytes, 0
+        while pos + 61 <= len(data):
+            records += int.from_bytes(data[pos + 57 : pos + 61], "big")
+            batches += 1
+            pos += 12 + int.from_bytes(data[pos + 8 : pos + 12], "big")
+    return batches, records
+
+
 class Probe:
     """CPU of this process and of the brokers, and the leader's log size, around one run."""
 
@@ -153,6 +172,10 @@ class Probe:
             size = now
         return size - self.bytes0
 
+    def stored_batches(self) -> tuple[int, int]:
+        """(batches, records) appended to the leader's log during the run (after stored_bytes())."""
+        return log_batches(self.partition_dir, self.bytes0) if self.partition_dir else (0, 0)
+
 
 def _children_cpu() -> float:
     r = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -173,6 +196,9 @@ def _result(n: int, payload_bytes: int, seconds: float, probe: Probe, errors: in
     if stored:
         out["stored_bytes"] = stored
         out["stored_per_payload_byte"] = stored / payload_bytes
+        batches, records = probe.stored_batches()
+        if batches:
+            out["records_per_stored_batch"] = records / batches
     out.update(extra)
     return out
 
@@ -232,6 +258,20 @@ class _Stats:
         seen, deadline = self.count, time.monotonic() + timeout
         while self.count == seen and time.monotonic() < deadline:
             producer.poll(0.05)
+        return self.mechanism()
+
+    async def fresh_aio(self, producer, timeout: float = 2.0) -> dict:
+        """fresh() for an AIOProducer, whose poll() runs in its thread pool."""
+        seen, deadline = self.count, time.monotonic() + timeout
+        while self.count == seen and time.monotonic() < deadline:
+            await producer.poll(0.05)
+        return self.mechanism()
+
+    async def on_stats_aio(self, raw: str) -> None:
+        """AIOProducer runs a stats_cb on its event loop, and awaits it: it must be a coroutine."""
+        self(raw)
+
+    def mechanism(self) -> dict:
         s = self.last
         produce_requests = sum(b.get("req", {}).get("Produce", 0) for b in s.get("brokers", {}).values())
         return {
@@ -500,6 +540,187 @@ def kafka_python_isolated(
     return out
 
 
+# -- asyncio: confluent-kafka's AIOProducer and aiokafka ----------------------------------------
+# The natural asyncio pattern: send without awaiting each outcome, keep the futures, flush, then
+# await them all. Throughput ends when every outcome is known; latency is the time a record's future
+# completed (its done-callback ran on the loop) minus the time it was sent.
+async def _outcomes(pending: list, timeout: float) -> int:
+    """How many of the futures failed (an exception, cancelled, or not done within timeout)."""
+    results = await asyncio.wait_for(asyncio.gather(*pending, return_exceptions=True), timeout)
+    return sum(1 for x in results if isinstance(x, BaseException))
+
+
+async def _fixed_rate(send: Callable, payload: bytes, rate: float, seconds: float) -> tuple[list, list, int]:
+    """send(payload) -> a future, at a fixed rate: (latencies in ms, the futures, late sends)."""
+    lat: list[float] = []
+    pending = []
+    clock = time.perf_counter
+    n, interval, late = int(rate * seconds), 1.0 / rate, 0
+    start = clock() + 0.05
+    for i in range(n):
+        due = start + i * interval
+        if (wait := due - clock()) > 0:
+            await asyncio.sleep(wait)
+        if clock() - due > interval:
+            late += 1
+        sent = clock()
+        future = await send(payload)
+
+        def done(f, sent=sent) -> None:
+            if not f.cancelled() and f.exception() is None:
+                lat.append((clock() - sent) * 1000)
+
+        future.add_done_callback(done)
+        pending.append(future)
+    return lat, pending, late
+
+
+def _aioproducer(bootstrap: str, s: dict, stats: _Stats | None):
+    """AIOProducer over the same librdkafka configuration as confluent_throughput, with its own
+    defaults for the Python-side buffer (batch_size=1000 records, buffer_timeout=1.0 s, 4 threads)."""
+    from confluent_kafka.aio import AIOProducer
+
+    conf = _librdkafka_config(bootstrap, s, stats_ms=200 if stats else 0)
+    if stats:
+        conf["stats_cb"] = stats.on_stats_aio
+    return AIOProducer(conf)
+
+
+async def _aio_warm_up(p, topic: str, payloads: list[bytes]) -> None:
+    pending = [await p.produce(topic, payloads[i % len(payloads)]) for i in range(WARMUP)]
+    if await p.flush(60) or await _outcomes(pending, 30):
+        raise RuntimeError("warm-up records not delivered")
+
+
+async def _aio_throughput(bootstrap: str, topic: str, s: dict, payloads: list[bytes], n: int, probe: Probe) -> dict:
+    stats = _Stats()
+    p = _aioproducer(bootstrap, s, stats)
+    try:
+        await _aio_warm_up(p, topic, payloads)
+        before = await stats.fresh_aio(p)
+        sizes = sum(len(payloads[i % len(payloads)]) for i in range(n))
+        produce, k = p.produce, len(payloads)
+        with probe:
+            t0 = time.perf_counter()
+            pending = [await produce(topic, payloads[i % k]) for i in range(n)]
+            left = await p.flush(120)
+            errors = await _outcomes(pending, 60)
+            seconds = time.perf_counter() - t0
+        mech = {key: v - before[key] for key, v in (await stats.fresh_aio(p)).items()}
+    finally:
+        await p.close()
+    if left:
+        raise RuntimeError(f"{left} records still queued after flush")
+    rpr = mech["txmsgs"] / mech["produce_requests"] if mech["produce_requests"] else float("nan")
+    return _result(
+        n, sizes, seconds, probe, errors,
+        records_per_request=rpr, produce_requests=mech["produce_requests"],
+        client_tx_per_payload_byte=mech["tx_bytes"] / sizes if sizes else float("nan"),
+    )  # fmt: skip
+
+
+def aioproducer_throughput(bootstrap: str, topic: str, s: dict, payloads: list[bytes], n: int, probe: Probe) -> dict:
+    """n records through confluent_kafka.aio.AIOProducer: await produce() for each (it returns a
+    future), then flush() and await every future. Records per request from librdkafka's statistics."""
+    return asyncio.run(_aio_throughput(bootstrap, topic, s, payloads, n, probe))
+
+
+async def _aio_latency(bootstrap: str, topic: str, s: dict, payload: bytes, rate: float, seconds: float) -> dict:
+    p = _aioproducer(bootstrap, s, None)
+    try:
+        await _aio_warm_up(p, topic, [payload])
+        lat, pending, late = await _fixed_rate(lambda v: p.produce(topic, v), payload, rate, seconds)
+        if await p.flush(60):
+            raise RuntimeError("records still queued after flush")
+        errors = await _outcomes(pending, 30)
+        await asyncio.sleep(0)  # the last done-callbacks
+    finally:
+        await p.close()
+    out = percentiles(lat)
+    out.update(errors=max(errors, len(pending) - len(lat)), late_sends=late, rate=rate)
+    return out
+
+
+def aioproducer_latency(bootstrap: str, topic: str, s: dict, payload: bytes, rate: float, seconds: float) -> dict:
+    """Records at a fixed rate through AIOProducer, no flush between them: each future completes
+    when the buffer has gone to librdkafka and a later poll served the delivery report."""
+    return asyncio.run(_aio_latency(bootstrap, topic, s, payload, rate, seconds))
+
+
+def _aiokafka_producer(bootstrap: str, s: dict):
+    """s in Java names, translated to what AIOKafkaProducer has: it has no setting for in-flight
+    requests (one per broker), delivery timeout, retries or buffer memory."""
+    from aiokafka import AIOKafkaProducer
+
+    comp = s["compression.type"]
+    return AIOKafkaProducer(
+        bootstrap_servers=bootstrap,
+        acks="all" if s["acks"] == "all" else int(s["acks"]),  # 0.14's default is 1 without idempotence
+        enable_idempotence=s["enable.idempotence"] == "true",
+        linger_ms=int(s["linger.ms"]),
+        max_batch_size=int(s["batch.size"]),
+        compression_type=None if comp == "none" else comp,
+        request_timeout_ms=int(s["request.timeout.ms"]),
+    )
+
+
+async def _aiokafka_warm_up(p, topic: str, payloads: list[bytes]) -> None:
+    pending = [await p.send(topic, payloads[i % len(payloads)]) for i in range(WARMUP)]
+    if await _outcomes(pending, 60):
+        raise RuntimeError("warm-up records not delivered")
+
+
+async def _aiokafka_throughput(
+    bootstrap: str, topic: str, s: dict, payloads: list[bytes], n: int, probe: Probe
+) -> dict:
+    p = _aiokafka_producer(bootstrap, s)
+    await asyncio.wait_for(p.start(), 60)
+    try:
+        await _aiokafka_warm_up(p, topic, payloads)
+        sizes = sum(len(payloads[i % len(payloads)]) for i in range(n))
+        send, k = p.send, len(payloads)
+        with probe:
+            t0 = time.perf_counter()
+            pending = [await send(topic, payloads[i % k]) for i in range(n)]
+            await asyncio.wait_for(p.flush(), 120)
+            errors = await _outcomes(pending, 60)
+            seconds = time.perf_counter() - t0
+    finally:
+        await asyncio.wait_for(p.stop(), 60)
+    out = _result(n, sizes, seconds, probe, errors)
+    # aiokafka has no metrics: on this one-partition topic each request carried one batch, so the
+    # records per batch in the leader's log are the records per request.
+    if "records_per_stored_batch" in out:
+        out["records_per_request"] = out["records_per_stored_batch"]
+    return out
+
+
+def aiokafka_throughput(bootstrap: str, topic: str, s: dict, payloads: list[bytes], n: int, probe: Probe) -> dict:
+    """n records through AIOKafkaProducer: await send() for each (it returns a future once the record
+    is in a batch), then flush() and await every future."""
+    return asyncio.run(_aiokafka_throughput(bootstrap, topic, s, payloads, n, probe))
+
+
+async def _aiokafka_latency(bootstrap: str, topic: str, s: dict, payload: bytes, rate: float, seconds: float) -> dict:
+    p = _aiokafka_producer(bootstrap, s)
+    await asyncio.wait_for(p.start(), 60)
+    try:
+        await _aiokafka_warm_up(p, topic, [payload])
+        lat, pending, late = await _fixed_rate(lambda v: p.send(topic, v), payload, rate, seconds)
+        await asyncio.wait_for(p.flush(), 60)
+        errors = await _outcomes(pending, 30)
+        await asyncio.sleep(0)
+    finally:
+        await asyncio.wait_for(p.stop(), 60)
+    out = percentiles(lat)
+    out.update(errors=max(errors, len(pending) - len(lat)), late_sends=late, rate=rate)
+    return out
+
+
+def aiokafka_latency(bootstrap: str, topic: str, s: dict, payload: bytes, rate: float, seconds: float) -> dict:
+    return asyncio.run(_aiokafka_latency(bootstrap, topic, s, payload, rate, seconds))
+
+
 # -- Java: ProducerPerformance ---------------------------------------------------------------
 SUMMARY = re.compile(
     r"(\d+) (?:steady state )?records sent, ([\d.]+) records/sec \(([\d.]+) MB/sec\), ([\d.]+) ms avg latency, "
@@ -551,5 +772,5 @@ def kafka_error_safe(fn: Callable[[], dict]) -> dict:
     """A failed run is recorded as failed, not silently dropped."""
     try:
         return fn()
-    except (KafkaException, RuntimeError, subprocess.TimeoutExpired) as e:
+    except (KafkaException, RuntimeError, TimeoutError, subprocess.TimeoutExpired) as e:  # aiokafka's: RuntimeError
         return {"failed": f"{type(e).__name__}: {e}"[:500]}

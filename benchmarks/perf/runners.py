@@ -342,11 +342,16 @@ def confluent_throughput(
         left = p.flush(120)
         seconds = time.perf_counter() - t0
     mech = {k: v - before[k] for k, v in stats.fresh(p).items()}
-    if left:
-        raise RuntimeError(f"{left} records still queued after flush")
     if pattern == "fire":
         counts["ok"] = mech["txmsgs"]  # no callback: the statistics count what was transmitted
     errors = counts["err"] + (n - counts["ok"] - counts["err"])
+    return _librdkafka_result(n, sizes, seconds, probe, errors, mech, left)
+
+
+def _librdkafka_result(n: int, sizes: int, seconds: float, probe: Probe, errors: int, mech: dict, left: int) -> dict:
+    """A throughput run's result from librdkafka's statistics (the synchronous client and AIOProducer)."""
+    if left:
+        raise RuntimeError(f"{left} records still queued after flush")
     rpr = mech["txmsgs"] / mech["produce_requests"] if mech["produce_requests"] else float("nan")
     return _result(
         n, sizes, seconds, probe, errors,
@@ -609,14 +614,7 @@ async def _aio_throughput(bootstrap: str, topic: str, s: dict, payloads: list[by
         mech = {key: v - before[key] for key, v in (await stats.fresh_aio(p)).items()}
     finally:
         await p.close()
-    if left:
-        raise RuntimeError(f"{left} records still queued after flush")
-    rpr = mech["txmsgs"] / mech["produce_requests"] if mech["produce_requests"] else float("nan")
-    return _result(
-        n, sizes, seconds, probe, errors,
-        records_per_request=rpr, produce_requests=mech["produce_requests"],
-        client_tx_per_payload_byte=mech["tx_bytes"] / sizes if sizes else float("nan"),
-    )  # fmt: skip
+    return _librdkafka_result(n, sizes, seconds, probe, errors, mech, left)
 
 
 def aioproducer_throughput(bootstrap: str, topic: str, s: dict, payloads: list[bytes], n: int, probe: Probe) -> dict:

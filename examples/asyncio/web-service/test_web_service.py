@@ -100,7 +100,7 @@ def test_sigterm_mid_traffic_loses_nothing_acknowledged(
 
 
 def test_without_a_shutdown_acknowledged_events_are_lost(example, events_topic, kafka_bootstrap, tmp_path):
-    linger_ms = 500
+    linger_ms = 60_000  # no batch leaves on its timer before the loop ends: only full ones do
     example("02_app_without_shutdown.py")
     env = {"EVENTS_TOPIC": events_topic, "EVENTS_MODE": "collect", "EVENTS_LINGER_MS": str(linger_ms)}
     with server.serve("02_app_without_shutdown.py", env, tmp_path / "uvicorn.log") as running:

@@ -2,6 +2,7 @@
 
 from .admin import Admin, PartitionState, new_topic
 from .cluster import Cluster, NodeStatus
+from .connection import client_settings
 from .errors import ClusterStateError, KafkalabError, NodeFailed, PortBusy, RuntimeMissing
 from .runtime import KAFKA_VERSION, fetch
 from .topology import SASL_USERS
@@ -18,6 +19,7 @@ __all__ = [
     "PartitionState",
     "PortBusy",
     "RuntimeMissing",
+    "client_settings",
     "fetch",
     "new_topic",
 ]

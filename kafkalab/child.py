@@ -16,11 +16,15 @@ back (`ChildRun.said`) and draws them (`ChildRun.put_on`):
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import signal
+import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -108,3 +112,78 @@ def run_child(program: str | Path, *args: object, timeout: float = 60.0) -> Chil
             f"the child {command[1:]} ran longer than {timeout:g}s and was killed:\n{err[-2000:]}"
         ) from None
     return ChildRun(command[1:], done.returncode, parse(done.stdout), done.stderr, started, time.time())
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """A server running as a child process in its own process group (a web server and its workers)."""
+
+    def __init__(self, process: subprocess.Popen, log: Path, url: str | None = None) -> None:
+        self.process, self.log, self.url = process, log, url
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def terminate(self) -> None:
+        """SIGTERM to the server's main process, as an orchestrator stops a container."""
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(self.process.pid, signal.SIGTERM)
+
+    def wait(self, timeout: float) -> int:
+        return self.process.wait(timeout)
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+
+@contextlib.contextmanager
+def serve(
+    command: Sequence[str],
+    *,
+    ready: Callable[[], bool],
+    log: Path,
+    env: dict[str, str] | None = None,
+    cwd: Path | None = None,
+    ready_within: float = 30.0,
+    stop_within: float = 15.0,
+    url: str | None = None,
+) -> Iterator[Server]:
+    """Start `command` in a new process group (output to `log`), wait until `ready()` is true (bounded by
+    `ready_within`), and always stop it: SIGTERM to the group, then SIGKILL to the group if it has not
+    exited within `stop_within` seconds. Raises if the server exits or is not ready in time. `url`, where it
+    answers, is kept on the Server for its callers."""
+    with open(log, "wb") as out:
+        process = subprocess.Popen(
+            list(command),
+            env=os.environ | (env or {}),
+            cwd=cwd,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group: stopped as a whole
+        )
+    server = Server(process, log, url)
+    try:
+        deadline = time.monotonic() + ready_within
+        while not ready():
+            if process.poll() is not None:
+                raise KafkalabError(f"{command} exited with {process.returncode}: {server.output()[-2000:]}")
+            if time.monotonic() > deadline:
+                raise KafkalabError(f"{command} not ready within {ready_within:g}s: {server.output()[-2000:]}")
+            time.sleep(0.1)
+        yield server
+    finally:
+        if process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGTERM)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(stop_within)
+        with contextlib.suppress(ProcessLookupError):  # workers left behind by a main process that exited
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(5)

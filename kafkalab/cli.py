@@ -8,12 +8,17 @@ import os
 import sys
 import time
 from collections.abc import Sequence
+from pathlib import Path
 
-from . import runtime
+from . import registry, runtime
+from .certs import LabCertificates
 from .cluster import Cluster
 from .errors import ClusterStateError, KafkalabError
 from .proxy import ProxyEvent
+from .registry import APICURIO_VERSION
 from .topology import DEFAULT_PORT_BASE
+
+SASL_CHOICES = {"plain": "PLAIN", "scram": "SCRAM-SHA-512", "oauthbearer": "OAUTHBEARER"}
 
 
 def _env_int(name: str, default: int) -> int:
@@ -32,16 +37,36 @@ def _parser() -> argparse.ArgumentParser:
         "--state-dir", help="where the cluster lives (default $KAFKALAB_STATE_DIR or ~/.cache/kafkalab/cluster)"
     )
     sub = p.add_subparsers(dest="command", required=True)
-    sub.add_parser("fetch", help=f"resolve the Apache Kafka {runtime.KAFKA_VERSION} jars with Maven (once)")
+    fetch_help = f"resolve the Apache Kafka {runtime.KAFKA_VERSION} jars, assemble the schema registry (Maven, once)"
+    sub.add_parser("fetch", help=fetch_help)
     up = sub.add_parser("up", help="format and start the cluster, wait until it is ready")
     up.add_argument("--brokers", type=int, default=_env_int("KAFKALAB_BROKERS", 3), help="1 gives one combined node")
     up.add_argument("--port-base", type=int, default=_env_int("KAFKALAB_PORT_BASE", DEFAULT_PORT_BASE))
     up.add_argument("--no-elr", action="store_true", help="format without Eligible Leader Replicas (KIP-966)")
-    up.add_argument("--sasl", action="store_true", help="SASL/PLAIN logins and ACLs on the client listener")
+    up.add_argument(
+        "--sasl",
+        nargs="?",
+        const="plain",
+        choices=sorted(SASL_CHOICES),
+        help="logins and ACLs on the client listener: plain (the default; no TLS unless --tls), scram "
+        "(SCRAM-SHA-512 over TLS, users created at format time), oauthbearer (over TLS; LAB ONLY: Kafka's "
+        "unsecured-JWT validator accepts unsigned tokens)",
+    )
+    tls = up.add_mutually_exclusive_group()
+    tls.add_argument("--tls", action="store_true", help="TLS on the client listener; kafkalab makes the CA")
+    tls.add_argument("--mtls", action="store_true", help="TLS with client certificates (mutual TLS)")
+    up.add_argument(
+        "--registry", action="store_true", help=f"a schema registry too (Apicurio Registry {APICURIO_VERSION})"
+    )
     up.add_argument("--timeout", type=float, default=120.0)
     sub.add_parser("down", help="stop every node and remove the cluster's data")
+    certs = sub.add_parser(
+        "certs", help="write a lab CA and certificates (for 127.0.0.1 and localhost) to DIR, as `up --tls` does"
+    )
+    certs.add_argument("dir", help="e.g. lab-certs, for docker-compose.tls.yml and docker-compose.mtls.yml")
     sub.add_parser("status", help="each node: id, role, pid, ports, state")
     sub.add_parser("bootstrap", help="print the bootstrap servers alone")
+    sub.add_parser("registry-url", help="print the schema registry's URL alone (see `up --registry`)")
     logs = sub.add_parser("logs", help="print the tail of a node's log")
     logs.add_argument("node", type=int)
     logs.add_argument("-n", "--lines", type=int, default=50)
@@ -120,16 +145,30 @@ def _run(args: argparse.Namespace) -> int:
     cmd = args.command
     if cmd == "fetch":
         runtime.fetch()
+        registry.fetch()
     elif cmd == "up":
         Cluster(
-            args.brokers, port_base=args.port_base, state_dir=args.state_dir, elr=not args.no_elr, sasl=args.sasl
-        ).up(args.timeout)
+            args.brokers, port_base=args.port_base, state_dir=args.state_dir, elr=not args.no_elr,
+            sasl=SASL_CHOICES[args.sasl] if args.sasl else False,
+            tls="mutual" if args.mtls else ("server" if args.tls else ""), registry=args.registry,
+        ).up(args.timeout)  # fmt: skip
     elif cmd == "down":
         _down(args.state_dir)
+    elif cmd == "certs":
+        made = LabCertificates(Path(args.dir)).create()
+        print(f"kafkalab: CA certificate {made.ca} (clients trust it); broker key and certificate {made.broker}; "
+              f"client certificate {made.client_cert} and key {made.client_key}")  # fmt: skip
     else:
         cluster = Cluster.attach(args.state_dir)
         if cmd == "status":
             print(f"Apache Kafka {cluster.version}, bootstrap servers {cluster.bootstrap_servers}")
+            if cluster.client_config_file:
+                print(f"client listener: {cluster.security}; client settings (KAFKA_CLIENT_CONFIG) "
+                      f"{cluster.client_config_file}")  # fmt: skip
+            if cluster.ca_file:
+                print(f"CA certificate: {cluster.ca_file}")
+            if cluster.registry_url:
+                print(f"schema registry: {cluster.registry_url} (pid {cluster.registry.pid})")
             print(f"{'node':>4}  {'role':<10}  {'pid':>7}  {'state':<7}  ports")
             for s in cluster.status():
                 ports = " ".join(f"{k}={v}" for k, v in s.ports.items())
@@ -138,6 +177,11 @@ def _run(args: argparse.Namespace) -> int:
             if not cluster.is_up():
                 raise ClusterStateError(f"the cluster in {cluster.state_dir} is not running: `kafkalab up`")
             print(cluster.bootstrap_servers)
+        elif cmd == "registry-url":
+            if not cluster.registry_url:
+                raise ClusterStateError(f"no schema registry runs with the cluster in {cluster.state_dir}: "
+                                        "`kafkalab up --registry`")  # fmt: skip
+            print(cluster.registry_url)
         elif cmd == "logs":
             print(cluster.node(args.node).log_tail(args.lines))
         elif cmd in ("kill", "stop", "pause", "resume", "start"):

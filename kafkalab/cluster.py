@@ -14,9 +14,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .admin import Admin, PartitionState
+from .certs import LabCertificates
 from .errors import ClusterStateError, KafkalabError, NodeFailed, PortBusy
 from .node import JVM_OPTS, START_FLAGS, Node
 from .proxy import FrameProxy, ProxyEvent, ProxySet
+from .registry import Registry
+from .registry import fetch as fetch_registry
 from .runtime import (
     KAFKA_VERSION,
     ClassArchive,
@@ -64,21 +67,27 @@ class Cluster:
         port_base: int = DEFAULT_PORT_BASE,
         state_dir: str | Path | None = None,
         elr: bool = True,
-        sasl: bool = False,
+        sasl: bool | str = False,
+        tls: str = "",
+        tls_flaw: str | None = None,
         overrides: dict[str, object] | None = None,
         die_with_parent: bool = False,
+        registry: bool = False,
         speedups: Iterable[str] = SPEEDUPS,
         log: Callable[[str], None] = print,
     ) -> None:
-        self.topology = Topology(brokers, port_base, sasl)
+        self.state_dir = Path(state_dir) if state_dir else default_state_dir()
+        self.topology = Topology(brokers, port_base, sasl, tls, str(self.state_dir.resolve() / "tls"))
+        self.tls_flaw = tls_flaw  # a broken broker certificate on purpose (certs.BROKER_FLAWS), for tests
         self.speedups = frozenset(speedups)
         if not self.speedups <= SPEEDUPS:
             raise ValueError(f"unknown speedups {sorted(self.speedups - SPEEDUPS)}; known: {sorted(SPEEDUPS)}")
         self._node_jvm_args: list[str] = []  # for the nodes' JVMs only, not the storage tool's
-        self.state_dir = Path(state_dir) if state_dir else default_state_dir()
         self.elr = elr
         self.overrides = dict(overrides or {})
         self.die_with_parent = die_with_parent
+        self.with_registry = registry  # `up` starts a schema registry too (start_registry() does later)
+        self.registry: Registry | None = None
         self.log = log
         self.cluster_id: str | None = None
         self.timings: dict[str, float] = {}  # seconds from the start of up() to each phase's end
@@ -103,13 +112,16 @@ class Cluster:
             raise ClusterStateError(f"no kafkalab cluster recorded in {state_dir}: run `kafkalab up` first")
         c = cls(
             data["brokers"], port_base=data["port_base"], state_dir=state_dir,
-            elr=data["elr"], sasl=data.get("sasl", False), overrides=data["overrides"],
+            elr=data["elr"], sasl=data.get("sasl", False), tls=data.get("tls", ""),
+            tls_flaw=data.get("tls_flaw"), overrides=data["overrides"],
             speedups=data.get("speedups", SPEEDUPS), log=log,
         )  # fmt: skip
         c.cluster_id = data["cluster_id"]
         pids = {n["node_id"]: n["pid"] for n in data["nodes"]}
         for node in c.nodes:
             node.pid = pids.get(node.spec.node_id)
+        if data.get("registry"):
+            c.registry = Registry.from_json(data["registry"])
         return c
 
     def _sync(self) -> None:
@@ -134,10 +146,15 @@ class Cluster:
             "bootstrap_servers": self.bootstrap_servers,
             "elr": self.elr,
             "sasl": self.topology.sasl,
+            "tls": self.topology.tls,
+            "tls_flaw": self.tls_flaw,
+            "ca_file": str(self.ca_file) if self.ca_file else None,
+            "client_config_file": str(self.client_config_file) if self.client_config_file else None,
             "overrides": self.overrides,
             "speedups": sorted(self.speedups),
             "ready": ready,
             "nodes": [n.to_json() for n in self.nodes],
+            "registry": self.registry.to_json() if self.registry else None,
         }
         tmp = self.state_file.with_suffix(".tmp")
         tmp.write_text(json.dumps(data, indent=2) + "\n")
@@ -151,6 +168,26 @@ class Cluster:
     @property
     def bootstrap_servers(self) -> str:
         return self.topology.bootstrap_servers()
+
+    @property
+    def security(self) -> str:
+        """The client listener's security: plaintext, tls, mtls, sasl-plain, tls+sasl-scram, ..."""
+        return self.topology.mode
+
+    @property
+    def ca_file(self) -> Path | None:
+        """The lab CA's certificate (PEM) that clients trust, for a TLS cluster; else None."""
+        return self._certs.ca if self.topology.tls else None
+
+    @property
+    def client_config_file(self) -> Path | None:
+        """The Java-style client.properties `up` wrote for a secured cluster: the file to name in
+        $KAFKA_CLIENT_CONFIG (see kafkalab.client_settings). None for PLAINTEXT."""
+        return self.state_dir / "client.properties" if self.topology.security_protocol != "PLAINTEXT" else None
+
+    @property
+    def _certs(self) -> LabCertificates:
+        return LabCertificates(Path(self.topology.tls_dir))
 
     @property
     def brokers(self) -> list[Node]:
@@ -202,7 +239,9 @@ class Cluster:
         shutil.rmtree(self.state_dir, ignore_errors=True)
         self.state_dir.mkdir(parents=True)
         self.cluster_id = new_uuid()
+        self._write_client_files()
         jvm_args = self._jvm_args(runtime, java, build=True)
+        app = fetch_registry(self.log) if self.with_registry else None  # built once, like the archive
         t0 = time.monotonic()
         try:
             self._format(runtime, java, jvm_args)
@@ -210,8 +249,15 @@ class Cluster:
             self.log(f"kafkalab: formatted {len(self.nodes)} node(s) in {self.timings['formatted']:.1f}s")
             for n in self.nodes:
                 n.start(runtime, java, self.die_with_parent, [*jvm_args, *self._node_jvm_args])
+            if app is not None:  # it needs no broker: it starts beside them and is awaited after them
+                self.registry = Registry(self.topology.registry_port, self.state_dir / "registry")
+                self.registry.start(app, java, self.die_with_parent)
             self._save(ready=False)
             self._await_ready(t0 + timeout, t0)
+            if self.registry is not None:
+                self.registry.wait_ready(timeout=max(1.0, t0 + timeout - time.monotonic()))
+                self.timings["registry"] = time.monotonic() - t0
+                self.log(f"kafkalab: schema registry up, pid {self.registry.pid}, at {self.registry.url}")
         except BaseException:
             self._kill_all()
             raise
@@ -219,10 +265,24 @@ class Cluster:
         self._check_archive_use(runtime, java, jvm_args)
         self.timings["ready"] = time.monotonic() - t0
         self.log(f"kafkalab: ready in {self.timings['ready']:.1f}s; bootstrap servers {self.bootstrap_servers}")
+        if self.client_config_file:
+            ca = f"; CA certificate {self.ca_file}" if self.ca_file else ""
+            self.log(f"kafkalab: client listener {self.topology.security_protocol} ({self.security}){ca}; "
+                     f"client settings in {self.client_config_file}")  # fmt: skip
         return self
 
+    def _write_client_files(self) -> None:
+        """The CA and certificates of a TLS cluster, and client.properties for any secured one."""
+        if self.topology.tls:
+            self._certs.create(self.tls_flaw)
+        if self.client_config_file:
+            lines = [f"# kafkalab: admin's settings for the {self.security} client listener", ""]
+            lines += [f"{k}={v}" for k, v in self.topology.client_properties().items()]
+            self.client_config_file.write_text("\n".join(lines) + "\n")
+
     def _check_ports(self) -> None:
-        for port in (p for spec in self.topology.nodes() for p in spec.ports):
+        registry = [self.topology.registry_port] if self.with_registry else []
+        for port in [*(p for spec in self.topology.nodes() for p in spec.ports), *registry]:
             if not _bindable(port):
                 raise PortBusy(
                     port,
@@ -234,6 +294,7 @@ class Cluster:
         """Copy each node's storage from a template of its format; run the storage tool only for a
         format not seen before (or a template found damaged), and keep its output as the template."""
         extra = [] if self.elr else ["--feature", "eligible.leader.replicas.version=0"]
+        extra += self.topology.format_args()  # SCRAM users: part of the template's key, like every argument
         procs = []
         for n in self.nodes:
             n.write_config(self.topology.settings(n.spec, str(n.data_dir), self.overrides))
@@ -355,6 +416,8 @@ class Cluster:
     def _kill_all(self) -> None:
         for n in self.nodes:
             n.kill()
+        if self.registry is not None:
+            self.registry.kill()
         for n in self.nodes:
             n.wait_exit(10)
 
@@ -365,7 +428,10 @@ class Cluster:
             recorded = {r["node_id"]: r["pid"] for r in data["nodes"]}
             for n in self.nodes:
                 n.pid = n.pid or recorded.get(n.spec.node_id)
+            if self.registry is None and data.get("registry"):  # started by another process
+                self.registry = Registry.from_json(data["registry"])
         had_run = [n for n in self.nodes if n.pid]
+        ports = [p for n in had_run for p in n.spec.ports] + ([self.registry.port] if self.registry else [])
         self._kill_all()
         left = [n.spec.node_id for n in self.nodes if n.alive]
         if left:
@@ -373,9 +439,61 @@ class Cluster:
         # A reaped JVM's listening sockets can outlive it for a moment: wait, so that an `up` right
         # after this one finds its ports free (bounded: a port someone else took stays theirs).
         deadline = time.monotonic() + 5
-        while any(not _bindable(p) for n in had_run for p in n.spec.ports) and time.monotonic() < deadline:
+        while any(not _bindable(p) for p in ports) and time.monotonic() < deadline:
             time.sleep(0.05)
         shutil.rmtree(self.state_dir, ignore_errors=True)
+
+    # -- schema registry -----------------------------------------------------------------
+    @property
+    def registry_url(self) -> str | None:
+        """The running schema registry's URL for confluent-kafka's SchemaRegistryClient, else None."""
+        self._sync_registry()
+        return self.registry.url if self.registry is not None and self.registry.alive else None
+
+    def _sync_registry(self) -> None:
+        data = self._recorded()
+        recorded = data.get("registry") if data else None
+        if recorded and (self.registry is None or not self.registry.alive):
+            self.registry = Registry.from_json(recorded)
+
+    def start_registry(self, timeout: float = 90.0, die_with_parent: bool | None = None) -> str:
+        """Start the schema registry beside a running cluster (assembling it first if `kafkalab fetch`
+        has not), wait until it is healthy, record it in the state file; its URL. One already running
+        is kept. `down()` stops it with the nodes; `die_with_parent` defaults to the cluster's."""
+        url = self.registry_url
+        if url is not None:
+            return url
+        if not self.is_up():
+            raise ClusterStateError(f"the cluster in {self.state_dir} is not running: `kafkalab up` first")
+        port = self.topology.registry_port
+        if not _bindable(port):
+            raise PortBusy(port, "Another schema registry may be running: stop it, or choose another port base.")
+        app, java = fetch_registry(self.log), java_executable()
+        registry = Registry(port, self.state_dir / "registry")
+        registry.start(app, java, self.die_with_parent if die_with_parent is None else die_with_parent)
+        try:
+            took = registry.wait_ready(timeout)
+        except BaseException:
+            registry.kill()
+            raise
+        self.registry = registry
+        self._save(ready=True)
+        self.log(f"kafkalab: schema registry up in {took:.1f}s, pid {registry.pid}, at {registry.url}")
+        return registry.url
+
+    def stop_registry(self) -> None:
+        """Stop the schema registry (its schemas are gone with it); the cluster keeps running."""
+        self._sync_registry()
+        if self.registry is None:
+            return
+        port = self.registry.port
+        self.registry.kill()
+        self.registry = None
+        if self._recorded() is not None:
+            self._save(ready=True)
+        deadline = time.monotonic() + 5
+        while not _bindable(port) and time.monotonic() < deadline:
+            time.sleep(0.05)
 
     # -- faults --------------------------------------------------------------------------
     def kill(self, node_id: int) -> None:
@@ -436,6 +554,35 @@ class Cluster:
             self._check_deadline(deadline, [n], "to rejoin the cluster")
             time.sleep(0.2)
 
+    def start_together(
+        self, node_ids: Iterable[int], timeout: float = 60.0, on_registered: Callable[[int], None] | None = None
+    ) -> None:
+        """Restart several stopped or killed nodes at once (their JVMs start side by side, not one after
+        the other), and wait until every one is registered again; `on_registered(node_id)` is called as
+        each one is."""
+        nodes = [self.node(i) for i in node_ids]
+        for n in nodes:
+            if n.alive:
+                raise ClusterStateError(f"node {n.spec.node_id} is already {n.state()}")
+            busy = [p for p in n.spec.ports if _listening(p)]
+            if busy:
+                raise ClusterStateError(f"node {n.spec.node_id} is not ours to start: something answers on {busy}")
+        runtime, java = resolved(), java_executable()
+        for n in nodes:
+            n.start(runtime, java, self.die_with_parent, self._jvm_args(runtime, java))
+        self._save(ready=True)
+        deadline, waiting = time.monotonic() + timeout, list(nodes)
+        while waiting:
+            self._fail_if_dead(waiting)
+            self._check_deadline(deadline, waiting, "to rejoin the cluster")
+            registered = self.registered_brokers() if any(n.spec.is_broker for n in waiting) else set()
+            for n in list(waiting):
+                if _listening(n.spec.ports[0]) and (not n.spec.is_broker or n.spec.node_id in registered):
+                    waiting.remove(n)
+                    if on_registered is not None:
+                        on_registered(n.spec.node_id)
+            time.sleep(0.2)
+
     def proxies(self, on_event: Callable[[ProxyEvent], None] | None = None) -> ProxySet:
         """Start a Kafka-aware proxy in front of every broker's PROXIED listener (a context manager).
         Clients that bootstrap from `.bootstrap_servers` of the result talk to the brokers through it."""
@@ -446,7 +593,10 @@ class Cluster:
     def admin(self) -> Admin:
         """An admin client on the brokers that can answer now (paused ones would stall it)."""
         live = [n for n in self.brokers if n.state() == "running"] or self.brokers
-        return Admin(",".join(f"127.0.0.1:{n.spec.client_port}" for n in live), self.client_config())
+        config = self.client_config()
+        if self.tls_flaw:  # kafkalab broke the certificate on purpose: its own admin client looks past it
+            config["enable.ssl.certificate.verification"] = "false"
+        return Admin(",".join(f"127.0.0.1:{n.spec.client_port}" for n in live), config)
 
     def client_config(self, user: str = "admin") -> dict[str, str]:
         """Settings a confluent-kafka client needs besides bootstrap.servers (SASL login, if any)."""

@@ -48,6 +48,15 @@ class Faults:
             self.cluster.start(node, timeout=timeout)
             self._record(node, "registered again", "up")
 
+    def start_together(self, *nodes: int, timeout: float = 60.0) -> None:
+        """Restart killed or stopped nodes side by side (a whole cluster coming back after an outage);
+        returns once every one has registered again, each recorded as it does."""
+        for node in nodes:
+            self._record(node, "restarting", None)
+        self.cluster.start_together(
+            nodes, timeout=timeout, on_registered=lambda n: self._record(n, "registered again", "up")
+        )
+
     def _record(self, node: int, what: str, state: str | None) -> None:
         lane = f"broker {node}" if self.cluster.node(node).spec.is_broker else "controller"
         at = None

@@ -22,6 +22,9 @@ TEST_PORT_BASE = 29092  # clear of a reader's 9092 and of the kernel's ephemeral
 SECURE_PORT_BASE_OFFSET = 3000  # the SASL/ACL cluster (started only by tests that ask for it): 26092 by default
 
 
+REGISTRY_ENV = "KAFKA_SCHEMA_REGISTRY_URL"
+
+
 def _external() -> str | None:
     return os.environ.get("KAFKA_BOOTSTRAP_SERVERS") or None
 
@@ -90,6 +93,41 @@ def kafka_secure_cluster(request: pytest.FixtureRequest, tmp_path_factory: pytes
         cluster.down()
 
 
+# The secured modes of `kafkalab up`, each a one-broker cluster of its own on base-3000+1.. (26093.. by default).
+SECURED_MODES: dict[str, dict[str, object]] = {
+    "tls": {"tls": "server"},
+    "mtls": {"tls": "mutual"},
+    "sasl-plain": {"sasl": "PLAIN"},
+    "sasl-scram": {"sasl": "SCRAM-SHA-512"},
+    "sasl-oauthbearer": {"sasl": "OAUTHBEARER"},
+}
+
+
+@pytest.fixture(scope="session")
+def kafka_secured_cluster(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Cluster]:
+    """A private one-broker cluster whose client listener is secured in one of SECURED_MODES (the
+    fixture's parameter, "sasl-scram" by default: parametrize it with indirect=True). Its
+    client_config_file is what $KAFKA_CLIENT_CONFIG would name; its ca_file the CA to trust."""
+    mode = getattr(request, "param", "sasl-scram")
+    if mode not in SECURED_MODES:
+        raise ValueError(f"unknown secured mode {mode!r}; known: {', '.join(SECURED_MODES)}")
+    cluster = Cluster(
+        1,
+        port_base=_port_base() - SECURE_PORT_BASE_OFFSET + 1 + list(SECURED_MODES).index(mode),
+        state_dir=tmp_path_factory.mktemp(f"kafkalab-{mode}"),
+        die_with_parent=True,
+        log=_terminal_log(request.config),
+        **SECURED_MODES[mode],  # type: ignore[arg-type]
+    )
+    try:
+        cluster.up()
+        yield cluster
+    finally:
+        cluster.down()
+
+
 def _terminal_log(config: pytest.Config):
     """Progress lines that reach the terminal even while pytest captures output."""
     reporter = config.pluginmanager.get_plugin("terminalreporter")
@@ -102,6 +140,28 @@ def _terminal_log(config: pytest.Config):
             reporter.write_line(line)
 
     return log
+
+
+@pytest.fixture(scope="session")
+def schema_registry_url(request: pytest.FixtureRequest) -> Iterator[str]:
+    """A real schema registry's URL for confluent-kafka's SchemaRegistryClient: $KAFKA_SCHEMA_REGISTRY_URL
+    when set, else kafkalab's (Apicurio Registry) beside the cluster under test: the one `kafkalab up
+    --registry` started, or one started on first use and stopped at the end of the session (and with
+    the pytest process, if that is killed). Put in $KAFKA_SCHEMA_REGISTRY_URL for examples."""
+    external = os.environ.get(REGISTRY_ENV)
+    if external:
+        yield external
+        return
+    cluster: Cluster = request.getfixturevalue("kafka_cluster")
+    started_here = cluster.registry_url is None
+    url = cluster.start_registry(die_with_parent=True)
+    os.environ[REGISTRY_ENV] = url
+    try:
+        yield url
+    finally:
+        del os.environ[REGISTRY_ENV]
+        if started_here:
+            cluster.stop_registry()
 
 
 @pytest.fixture(scope="session")

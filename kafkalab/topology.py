@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .connection import client_settings
 from .node import NodeSpec, Setting
 
 DEFAULT_PORT_BASE = 9092
@@ -13,6 +14,15 @@ LISTENERS = "CONTROLLER:PLAINTEXT,INTERNAL:PLAINTEXT,CLIENT:PLAINTEXT,PROXIED:PL
 # admin is a super user; alice and bob start with no permissions: labs grant or deny them.
 SASL_USERS = {"admin": "admin-secret", "alice": "alice-secret", "bob": "bob-secret"}
 AUTHORIZER = "org.apache.kafka.metadata.authorizer.StandardAuthorizer"
+# The client listener's security, from `kafkalab up` flags. Replication (INTERNAL) and the controller
+# stay PLAINTEXT on loopback in every mode: only the listener clients use is secured.
+SASL_MECHANISMS = ("PLAIN", "SCRAM-SHA-512", "OAUTHBEARER")
+TLS_MODES = ("server", "mutual")  # server: the client checks the broker; mutual: the broker checks the client too
+_LOGIN_MODULES = {
+    "PLAIN": "org.apache.kafka.common.security.plain.PlainLoginModule",
+    "SCRAM-SHA-512": "org.apache.kafka.common.security.scram.ScramLoginModule",
+    "OAUTHBEARER": "org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule",
+}
 
 
 @dataclass(frozen=True)
@@ -21,14 +31,25 @@ class Topology:
 
     Ports, from the base B: broker i's client listener is B+i-1, its internal (replication)
     listener B+100+i-1; the controller listens on B+200. Broker i also has a PROXIED client listener
-    on B+300+i-1 that advertises B+400+i-1, where kafkalab.proxy listens when a lab starts it.
+    on B+300+i-1 that advertises B+400+i-1, where kafkalab.proxy listens when a lab starts it. The
+    schema registry, when the cluster has one, listens on B+500.
     """
 
     brokers: int = 3
     port_base: int = DEFAULT_PORT_BASE
-    sasl: bool = False
+    sasl: bool | str = False  # True is "PLAIN" (kafkalab's first mode); or a name in SASL_MECHANISMS
+    tls: str = ""  # "", or one of TLS_MODES; SCRAM and OAUTHBEARER imply "server"
+    tls_dir: str = ""  # where certs.LabCertificates keeps the PEM files
 
     def __post_init__(self) -> None:
+        sasl = "PLAIN" if self.sasl is True else (self.sasl or "")
+        if sasl not in ("", *SASL_MECHANISMS):
+            raise ValueError(f"unknown SASL mechanism {sasl!r}; kafkalab knows {', '.join(SASL_MECHANISMS)}")
+        if self.tls not in ("", *TLS_MODES):
+            raise ValueError(f"unknown TLS mode {self.tls!r}; kafkalab knows {', '.join(TLS_MODES)}")
+        object.__setattr__(self, "sasl", sasl)
+        if sasl in ("SCRAM-SHA-512", "OAUTHBEARER") and not self.tls:
+            object.__setattr__(self, "tls", "server")  # passwords and tokens never travel in the clear
         if self.brokers < 1:
             raise ValueError("a cluster needs at least one broker")
         if not 1024 <= self.port_base <= 65535 - 200:
@@ -41,6 +62,10 @@ class Topology:
     @property
     def controller_port(self) -> int:
         return self.port_base + 200
+
+    @property
+    def registry_port(self) -> int:
+        return self.port_base + 500
 
     def nodes(self) -> list[NodeSpec]:
         b = self.port_base
@@ -116,6 +141,8 @@ class Topology:
             ]
         if self.sasl:
             out += self._sasl_settings(spec)
+        if self.tls and spec.is_broker:
+            out += self._tls_settings()
         unique: dict[str, Setting] = {}
         for k, v, w in out:  # a combined node has both halves; the first mention wins
             unique.setdefault(k, (k, v, w))
@@ -124,8 +151,46 @@ class Topology:
         out += [(k, v, "override") for k, v in overrides.items() if k not in keys]
         return [(k, overrides.get(k, v), w) for k, v, w in out]
 
+    @property
+    def security_protocol(self) -> str:
+        """The client listener's protocol: PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL."""
+        if self.sasl:
+            return "SASL_SSL" if self.tls else "SASL_PLAINTEXT"
+        return "SSL" if self.tls else "PLAINTEXT"
+
+    @property
+    def mode(self) -> str:
+        """A short name of the client listener's security, as `kafkalab status` prints it."""
+        parts = [{"server": "tls", "mutual": "mtls"}.get(self.tls, "")]
+        parts.append({"PLAIN": "sasl-plain", "SCRAM-SHA-512": "sasl-scram", "OAUTHBEARER": "sasl-oauthbearer"}.get(
+            str(self.sasl), ""))  # fmt: skip
+        return "+".join(p for p in parts if p) or "plaintext"
+
     def _protocols(self) -> str:
-        return LISTENERS.replace("CLIENT:PLAINTEXT", "CLIENT:SASL_PLAINTEXT") if self.sasl else LISTENERS
+        return LISTENERS.replace("CLIENT:PLAINTEXT", f"CLIENT:{self.security_protocol}")
+
+    def _tls_settings(self) -> list[Setting]:
+        out: list[Setting] = [
+            ("listener.name.client.ssl.keystore.type", "PEM", "the broker's key and certificate, made at `up`"),
+            ("listener.name.client.ssl.keystore.location", f"{self.tls_dir}/broker.pem", ""),
+        ]
+        if self.tls == "mutual":
+            out += [
+                ("listener.name.client.ssl.client.auth", "required", "clients must show a certificate"),
+                ("listener.name.client.ssl.truststore.type", "PEM", "signed by the lab CA"),
+                ("listener.name.client.ssl.truststore.location", f"{self.tls_dir}/ca.pem", ""),
+            ]
+        return out
+
+    def format_args(self) -> list[str]:
+        """Storage tool arguments this security needs: KRaft keeps SCRAM credentials in the metadata
+        log, so the users are created when storage is formatted, before any node runs."""
+        if self.sasl != "SCRAM-SHA-512":
+            return []
+        out = []
+        for user, password in SASL_USERS.items():
+            out += ["--add-scram", f"SCRAM-SHA-512=[name={user},password={password}]"]
+        return out
 
     def proxy_bootstrap_servers(self) -> str:
         return ",".join(f"127.0.0.1:{n.proxy_port}" for n in self.nodes() if n.is_broker)
@@ -137,25 +202,46 @@ class Topology:
             ("super.users", "User:admin;User:ANONYMOUS", "admin, and the nodes themselves"),
         ]
         if spec.is_broker:
-            users = " ".join(f'user_{u}="{p}"' for u, p in SASL_USERS.items())
-            jaas = (
-                "org.apache.kafka.common.security.plain.PlainLoginModule required "
-                f'username="admin" password="{SASL_USERS["admin"]}" {users};'
-            )
+            mechanism = str(self.sasl)
+            module = _LOGIN_MODULES[mechanism]
+            if mechanism == "PLAIN":
+                users = " ".join(f'user_{u}="{p}"' for u, p in SASL_USERS.items())
+                jaas = f'{module} required username="admin" password="{SASL_USERS["admin"]}" {users};'
+                why = "the client listener takes user names and passwords"
+            elif mechanism == "SCRAM-SHA-512":
+                jaas = f"{module} required;"
+                why = "salted challenge-response logins; the users were created at format time"
+            else:
+                # No sasl.server.callback.handler.class: Kafka's unsecured-JWT validator, for labs only.
+                jaas = f'{module} required unsecuredLoginStringClaim_sub="admin";'
+                why = "LAB ONLY: unsigned tokens are accepted (Kafka's unsecured-JWT validator)"
             out += [
-                ("sasl.enabled.mechanisms", "PLAIN", "the client listener takes user names and passwords"),
-                ("listener.name.client.sasl.enabled.mechanisms", "PLAIN", ""),
-                ("listener.name.client.plain.sasl.jaas.config", jaas, ""),
+                ("sasl.enabled.mechanisms", mechanism, why),
+                ("listener.name.client.sasl.enabled.mechanisms", mechanism, ""),
+                (f"listener.name.client.{mechanism.lower()}.sasl.jaas.config", jaas, ""),
             ]
         return out
 
-    def client_config(self, user: str = "admin") -> dict[str, str]:
-        """librdkafka-style settings a client needs to log in to this cluster (empty without SASL)."""
-        if not self.sasl:
+    def client_properties(self, user: str = "admin") -> dict[str, str]:
+        """Java client settings for this cluster's client listener (empty for PLAINTEXT): what
+        `up` writes to client.properties, the file $KAFKA_CLIENT_CONFIG can name."""
+        if self.security_protocol == "PLAINTEXT":
             return {}
-        return {
-            "security.protocol": "SASL_PLAINTEXT",
-            "sasl.mechanism": "PLAIN",
-            "sasl.username": user,
-            "sasl.password": SASL_USERS[user],
-        }
+        out = {"security.protocol": self.security_protocol}
+        if self.tls:
+            out |= {"ssl.truststore.type": "PEM", "ssl.truststore.location": f"{self.tls_dir}/ca.pem"}
+        if self.tls == "mutual":
+            out |= {"ssl.keystore.type": "PEM", "ssl.keystore.location": f"{self.tls_dir}/client-keystore.pem"}
+        if self.sasl:
+            mechanism = str(self.sasl)
+            module = _LOGIN_MODULES[mechanism]
+            if mechanism == "OAUTHBEARER":
+                jaas = f'{module} required unsecuredLoginStringClaim_sub="{user}";'
+            else:
+                jaas = f'{module} required username="{user}" password="{SASL_USERS[user]}";'
+            out |= {"sasl.mechanism": mechanism, "sasl.jaas.config": jaas}
+        return out
+
+    def client_config(self, user: str = "admin") -> dict[str, str]:
+        """librdkafka-style settings a client needs besides bootstrap.servers (empty for PLAINTEXT)."""
+        return {k: str(v) for k, v in client_settings("confluent-kafka", self.client_properties(user)).items()}

@@ -37,6 +37,7 @@ PUBLIC_MODULES = (
     "proxy",
     "runtime",
     "picture",
+    "chart",
     # the lab kit: Kafka's tools, faults on a timeline, topics and their ELR, the controller's record, the watch,
     # client events, child processes
     "tools",
@@ -46,6 +47,9 @@ PUBLIC_MODULES = (
     "watch",
     "recorders",
     "child",
+    # secured clusters: the lab CA and its certificates, the connection contract ($KAFKA_CLIENT_CONFIG)
+    "certs",
+    "connection",
 )
 # file -> (private import as written, the public import to use instead)
 PENDING: dict[str, tuple[str, str]] = {}

@@ -23,6 +23,7 @@ TEST_CLASSES = {
     "guide.fieldguide.producer.ProducerDefaultsTest",
     "guide.fieldguide.producer.PartitioningProducerTest",
     "guide.fieldguide.producer.ProductionProducerTest",
+    "guide.fieldguide.producer.MonitoringProducerTest",
 }
 
 

@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+import pytest
 import yaml
 
 from kafkalab import KAFKA_VERSION
@@ -55,3 +56,40 @@ def test_every_generated_setting_is_in_compose_with_the_same_value():
             name = "KAFKA_" + key.upper().replace(".", "_")
             want = str(value).lower() if isinstance(value, bool) else str(value)
             assert env.get(name) == want, f"node {node.node_id}: {name}"
+
+
+# The secured overrides: docker compose -f docker-compose.yml -f docker-compose.<name>.yml, certificates
+# from `kafkalab certs lab-certs` mounted at CERTS.
+CERTS = "/etc/kafka/lab-certs"
+SECURED = {"tls": "server", "mtls": "mutual"}
+
+
+def _merged(name: str) -> dict[int, dict[str, str]]:
+    """Each node's environment once the override is merged over the base file (compose merges by key)."""
+    override = yaml.safe_load((Path(__file__).parents[2] / f"docker-compose.{name}.yml").read_text())
+    out = {}
+    for service_name, service in COMPOSE["services"].items():
+        extra = override["services"].get(service_name, {}).get("environment", {})
+        out[int(service["environment"]["KAFKA_NODE_ID"])] = {**_env(service), **{k: str(v) for k, v in extra.items()}}
+    return out
+
+
+@pytest.mark.parametrize("name", SECURED)
+def test_every_generated_setting_of_a_secured_mode_is_in_its_override(name):
+    topo = Topology(tls=SECURED[name], tls_dir=CERTS)
+    merged = _merged(name)
+    for node in topo.nodes():
+        for key, value, _ in topo.settings(node, "/data", {}):
+            if key in HOST_SPECIFIC:
+                continue
+            env_name = "KAFKA_" + key.upper().replace(".", "_")
+            want = str(value).lower() if isinstance(value, bool) else str(value)
+            assert merged[node.node_id].get(env_name) == want, f"{name}: node {node.node_id}: {env_name}"
+
+
+@pytest.mark.parametrize("name", SECURED)
+def test_brokers_of_a_secured_override_mount_the_lab_certificates(name):
+    override = yaml.safe_load((Path(__file__).parents[2] / f"docker-compose.{name}.yml").read_text())
+    brokers = [s for s in COMPOSE["services"] if s.startswith("broker-")]
+    for service in brokers:
+        assert override["services"][service]["volumes"] == [f"./lab-certs:{CERTS}:ro"]

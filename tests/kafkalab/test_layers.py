@@ -1,7 +1,8 @@
 """kafkalab's layering, checked: each module imports only from its own layer or the layers below it.
 
-runtime (jars, and the runner for Kafka's own tools) -> node (one JVM) -> cluster (topology, readiness,
-the state file) -> the lab kit (faults, proxy, checker, watches, pictures, soak) -> pytest plugin -> CLI.
+runtime (jars, and the runner for Kafka's own tools) -> node (one JVM; the schema registry's JVM) -> cluster
+(topology, readiness, the state file) -> the lab kit (faults, proxy, checker, watches, pictures, soak) ->
+pytest plugin -> CLI.
 Imports inside functions count too: a lazy import is still a dependency. A new module must be given a
 layer here, so that its place is a decision."""
 
@@ -12,12 +13,12 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[2] / "kafkalab"
 LAYERS = [
-    {"errors", "proxy", "checker"},  # no kafkalab imports at all
+    {"errors", "proxy", "checker", "certs", "connection"},  # no kafkalab imports at all
     {"runtime"},
-    {"node", "tools"},
+    {"node", "tools", "registry"},
     {"topology", "admin"},
     {"cluster"},
-    {"controller", "faults", "lab", "logdump", "picture", "recorders", "watch", "topics", "child", "soak"},
+    {"controller", "faults", "lab", "logdump", "picture", "chart", "recorders", "watch", "topics", "child", "soak"},
     {"plugin"},
     {"cli", "__init__", "__main__"},
 ]

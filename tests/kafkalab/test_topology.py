@@ -45,3 +45,57 @@ def test_only_loopback_listeners():
 def test_bad_topology_is_refused(bad):
     with pytest.raises(ValueError):
         Topology(**bad)
+
+
+@pytest.mark.parametrize(
+    ("kw", "protocol"),
+    [
+        ({"tls": "server"}, "SSL"),
+        ({"tls": "mutual"}, "SSL"),
+        ({"sasl": True}, "SASL_PLAINTEXT"),
+        ({"sasl": "SCRAM-SHA-512"}, "SASL_SSL"),
+        ({"sasl": "OAUTHBEARER"}, "SASL_SSL"),
+    ],
+)
+def test_only_the_client_listener_is_secured(kw, protocol):
+    topo = Topology(brokers=3, tls_dir="/t", **kw)
+    for node in topo.nodes():
+        settings = {k: v for k, v, _ in topo.settings(node, "/d", {})}
+        protocols = dict(p.split(":") for p in settings["listener.security.protocol.map"].split(","))
+        assert protocols == {
+            "CONTROLLER": "PLAINTEXT",
+            "INTERNAL": "PLAINTEXT",
+            "CLIENT": protocol,
+            "PROXIED": "PLAINTEXT",
+        }
+        if node.is_broker and topo.tls:
+            assert settings["listener.name.client.ssl.keystore.location"] == "/t/broker.pem"
+            assert ("listener.name.client.ssl.client.auth" in settings) == (topo.tls == "mutual")
+
+
+def test_scram_users_are_created_at_format_time():
+    from kafkalab import SASL_USERS
+
+    args = Topology(sasl="SCRAM-SHA-512").format_args()
+    assert args[::2] == ["--add-scram"] * len(SASL_USERS)
+    assert args[1] == f"SCRAM-SHA-512=[name=admin,password={SASL_USERS['admin']}]"
+    assert Topology(tls="server").format_args() == [] and Topology(sasl=True).format_args() == []
+
+
+def test_scram_and_oauthbearer_always_come_with_tls():
+    assert Topology(sasl="SCRAM-SHA-512").tls == "server"
+    assert Topology(sasl="OAUTHBEARER").security_protocol == "SASL_SSL"
+    assert Topology(sasl=True).security_protocol == "SASL_PLAINTEXT"
+    with pytest.raises(ValueError, match="unknown SASL mechanism"):
+        Topology(sasl="GSSAPI")
+    with pytest.raises(ValueError, match="unknown TLS mode"):
+        Topology(tls="optional")
+
+
+def test_the_storage_template_key_holds_the_scram_credentials(tmp_path):
+    from kafkalab.runtime import _key
+
+    def key(password: str) -> str:
+        return _key("jars", "combined", ["--add-scram", f"SCRAM-SHA-512=[name=admin,password={password}]"], {})
+
+    assert key("a") != key("b"), "another password must not reuse a template formatted with the first"

@@ -26,6 +26,7 @@ LAB_PAGES = {
     "lab06_consumer_end": "guarantees/reliability-chain.md",
     "lab07_transactions": "guarantees/transactions.md",
     "lab08_chain_under_fire": "guarantees/reliability-chain.md",
+    "lab09_all_brokers_down": "operations/monitoring.md",
 }
 
 ENTRY = re.compile(r"^## (?P<term>.+?) \{ #(?P<anchor>[\w-]+) \}[ \t]*$", re.M)

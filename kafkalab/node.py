@@ -8,7 +8,7 @@ import os
 import signal
 import subprocess
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -166,22 +166,7 @@ class Node:
 
     def state(self) -> str:
         """'running', 'paused' or 'dead', read from /proc rather than remembered."""
-        if not self.pid:
-            return "dead"
-        proc = self._proc
-        if proc is not None:
-            if proc.poll() is not None:  # our own child: the kernel's exit status is the truth
-                return "dead"
-        elif not self._pid_is_ours():
-            return "dead"
-        try:
-            stat = Path(f"/proc/{self.pid}/stat").read_text()
-        except OSError:
-            return "dead"
-        code = stat.rsplit(")", 1)[1].split()[0]
-        if code == "Z":
-            return "dead"
-        return "paused" if code in ("T", "t") else "running"
+        return process_state(self.pid, self._proc, self._pid_is_ours)
 
     def _pid_is_ours(self) -> bool:
         """A pid read from a state file may have been reused by another process since."""
@@ -253,3 +238,23 @@ def _die_with_parent() -> None:
     """Runs in the child before exec: the kernel SIGKILLs it when the starting process dies."""
     PR_SET_PDEATHSIG = 1
     ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+def process_state(pid: int | None, proc: subprocess.Popen | None, is_ours: Callable[[], bool]) -> str:
+    """'running', 'paused' or 'dead' for a JVM: from its exit status when it is our child (`proc`), else
+    from /proc once `is_ours()` has ruled out a reused pid."""
+    if not pid:
+        return "dead"
+    if proc is not None:
+        if proc.poll() is not None:  # our own child: the kernel's exit status is the truth
+            return "dead"
+    elif not is_ours():
+        return "dead"
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return "dead"
+    code = stat.rsplit(")", 1)[1].split()[0]
+    if code == "Z":
+        return "dead"
+    return "paused" if code in ("T", "t") else "running"

@@ -29,7 +29,7 @@ import urllib.request
 from pathlib import Path
 
 from .errors import NodeFailed, RuntimeMissing
-from .node import _die_with_parent
+from .node import _die_with_parent, process_state
 from .runtime import home, java_executable, maven_executable
 
 APICURIO_VERSION = "2.4.2.Final"
@@ -170,19 +170,7 @@ class Registry:
             return False
 
     def state(self) -> str:
-        if not self.pid:
-            return "dead"
-        if self._proc is not None:
-            if self._proc.poll() is not None:
-                return "dead"
-        elif not self._pid_is_ours():
-            return "dead"
-        try:
-            stat = Path(f"/proc/{self.pid}/stat").read_text()
-        except OSError:
-            return "dead"
-        code = stat.rsplit(")", 1)[1].split()[0]
-        return "dead" if code == "Z" else ("paused" if code in ("T", "t") else "running")
+        return process_state(self.pid, self._proc, self._pid_is_ours)
 
     def _pid_is_ours(self) -> bool:
         try:

@@ -30,8 +30,10 @@ from confluent_kafka.admin import AdminClient
 from perf import runners as r
 from tqdm import tqdm
 
-from kafkalab import KAFKA_VERSION, Cluster, new_topic
+from kafkalab import KAFKA_VERSION, Cluster, client_settings, new_topic
 from kafkalab.runtime import java_executable
+
+SECURITY = client_settings("confluent-kafka")
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
@@ -386,7 +388,7 @@ def _group_summary(g: Group, raw: dict[str, list[dict]], topics: dict[str, str])
 def _delete(bootstrap: str, topics: list[str]) -> None:
     if not topics:
         return
-    admin = AdminClient({"bootstrap.servers": bootstrap})
+    admin = AdminClient({"bootstrap.servers": bootstrap, **SECURITY})
     futures = admin.delete_topics(topics, operation_timeout=30)
     for f in futures.values():
         try:

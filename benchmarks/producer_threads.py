@@ -20,7 +20,10 @@ import time
 from confluent_kafka import Producer
 from kafka import KafkaProducer
 
-from kafkalab import new_topic
+from kafkalab import client_settings, new_topic
+
+CONFLUENT_SECURITY = client_settings("confluent-kafka")
+KAFKA_PYTHON_SECURITY = client_settings("kafka-python")
 
 THREADS = int(os.environ.get("THREADS", "4"))
 RECORDS = int(os.environ.get("RECORDS", "20000"))  # per thread
@@ -45,11 +48,13 @@ class Counted:
 
 
 def _confluent(bootstrap: str):
-    return Producer({"bootstrap.servers": bootstrap, "acks": "all", "enable.idempotence": True})
+    return Producer({"bootstrap.servers": bootstrap, **CONFLUENT_SECURITY, "acks": "all", "enable.idempotence": True})
 
 
 def _kafka_python(bootstrap: str, n: int):
-    return KafkaProducer(bootstrap_servers=bootstrap, acks="all", client_id=f"bench-threads-{n}")
+    return KafkaProducer(
+        bootstrap_servers=bootstrap, **KAFKA_PYTHON_SECURITY, acks="all", client_id=f"bench-threads-{n}"
+    )
 
 
 def _send_confluent(producer, topic: str, n: int, counted: Counted) -> None:

@@ -23,7 +23,9 @@ from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
 from confluent_kafka.schema_registry.avro import AvroSerializer
 from confluent_kafka.serialization import StringSerializer
 
-from kafkalab import Cluster
+from kafkalab import Cluster, client_settings
+
+SECURITY = client_settings("confluent-kafka")
 
 PORT_BASE = 23142  # beside cluster_startup.py's 23092 (its ports B+0..402), clear of its registry port too
 QUARKUS_STARTED = re.compile(r"started in (\d+\.\d+)s")
@@ -47,6 +49,7 @@ def one_round(cluster: Cluster, schemas: int, records: int, topic: str) -> dict:
         producer = SerializingProducer(
             {
                 "bootstrap.servers": cluster.bootstrap_servers,
+                **SECURITY,
                 "key.serializer": StringSerializer(),
                 "value.serializer": AvroSerializer(client, _record_schema(0)),
                 "linger.ms": 5,

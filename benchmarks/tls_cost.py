@@ -1,12 +1,16 @@
 """What TLS costs a producer: the same confluent-kafka producer, the same records, acks=all, against two
 one-broker kafkalab clusters started side by side, one PLAINTEXT and one TLS (server-authenticated).
 
-    .venv/bin/python benchmarks/tls_cost.py --port-base 33092 --state-dir /tmp/tls-cost [--rounds 3]
+    .venv/bin/python benchmarks/tls_cost.py --port-base 33092 --state-dir /tmp/tls-cost [--rounds 3] [--full-jit]
 
 Rounds alternate (plaintext, TLS, plaintext, TLS, ...), each on a fresh topic. Each round measures
 throughput (records/s and MB/s, from the first produce() to the last delivery report) and the
 latency of each record (from produce() to its delivery report: median and p99) at a fixed rate
 below either cluster's limit. Prints the medians and the TLS/plaintext ratios.
+
+kafkalab's lab brokers run with the C1 compiler only (quick to start, slower at steady state); --full-jit
+starts both with the JVM's default tiered compilation, as a production broker runs: TLS costs the broker
+CPU, so the ratio depends on it.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from confluent_kafka import Producer
 from kafkalab import Cluster
 
 RECORD = b"x" * 512
+LAB_SPEEDUPS = frozenset({"class-archive", "storage-template", "jvm-flags"})  # Cluster's default speedups
 
 
 def throughput(bootstrap: str, config: dict, topic: str, records: int) -> float:
@@ -73,11 +78,14 @@ def main() -> None:
     args.add_argument("--records", type=int, default=100_000)
     args.add_argument("--latency-records", type=int, default=5_000)
     args.add_argument("--rate", type=float, default=2_000.0, help="records/s for the latency run")
+    args.add_argument("--full-jit", action="store_true", help="brokers with the C2 compiler too (production-like)")
     opts = args.parse_args()
+    jit = {"speedups": LAB_SPEEDUPS - {"jvm-flags"}} if opts.full_jit else {}
     clusters = {
-        "plaintext": Cluster(1, port_base=opts.port_base, state_dir=opts.state_dir / "plain", die_with_parent=True),
+        "plaintext": Cluster(1, port_base=opts.port_base, state_dir=opts.state_dir / "plain", die_with_parent=True,
+                             **jit),
         "tls": Cluster(1, port_base=opts.port_base + 1, state_dir=opts.state_dir / "tls", tls="server",
-                       die_with_parent=True),
+                       die_with_parent=True, **jit),
     }  # fmt: skip
     results: dict[str, dict[str, list[float]]] = {k: {"rps": [], "p50": [], "p99": []} for k in clusters}
     try:
@@ -101,8 +109,9 @@ def main() -> None:
         for cluster in clusters.values():
             cluster.down()
     med = {k: {m: statistics.median(v) for m, v in r.items()} for k, r in results.items()}
+    brokers = "brokers with tiered JIT (C1+C2)" if opts.full_jit else "lab brokers (C1 only)"
     print(f"\n{opts.records} records of {len(RECORD)} B, acks=all, linger.ms=5, one broker; latency at "
-          f"{opts.rate:.0f} records/s, linger.ms=0; medians of {opts.rounds} rounds")  # fmt: skip
+          f"{opts.rate:.0f} records/s, linger.ms=0; medians of {opts.rounds} rounds; {brokers}")  # fmt: skip
     for name, m in med.items():
         print(f"{name:>9}: {m['rps']:9.0f} records/s, p50 {m['p50']:.2f} ms, p99 {m['p99']:.2f} ms")
     ratio = {m: med["tls"][m] / med["plaintext"][m] for m in ("rps", "p50", "p99")}

@@ -1,9 +1,10 @@
 """kafkalab: real Apache Kafka (KRaft) brokers from Maven Central jars, for labs and tests."""
 
-from .admin import Admin, PartitionState, new_topic
+from .admin import Admin, PartitionState, create_topic, new_topic
 from .cluster import Cluster, NodeStatus
 from .connection import client_settings
 from .errors import ClusterStateError, KafkalabError, NodeFailed, PortBusy, RuntimeMissing
+from .registry import Registry as SchemaRegistry
 from .runtime import KAFKA_VERSION, fetch
 from .topology import SASL_USERS
 
@@ -19,7 +20,9 @@ __all__ = [
     "PartitionState",
     "PortBusy",
     "RuntimeMissing",
+    "SchemaRegistry",
     "client_settings",
+    "create_topic",
     "fetch",
     "new_topic",
 ]

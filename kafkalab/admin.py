@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from confluent_kafka import KafkaException
 from confluent_kafka.admin import AdminClient, ClusterMetadata, NewTopic
 
+from .connection import client_settings
 from .errors import ClusterStateError, NodeFailed
 
 _quiet = logging.getLogger("kafkalab.admin")  # librdkafka's connection noise goes nowhere
@@ -29,7 +30,8 @@ class PartitionState:
 
 
 class Admin:
-    """A short-lived admin client; make a new one when the set of reachable brokers changes."""
+    """A short-lived admin client; make a new one when the set of reachable brokers changes.
+    `client_config`: the security settings of the cluster (None: those of $KAFKA_CLIENT_CONFIG)."""
 
     def __init__(self, bootstrap_servers: str, client_config: dict[str, str] | None = None) -> None:
         self.client = AdminClient(
@@ -37,7 +39,7 @@ class Admin:
                 "bootstrap.servers": bootstrap_servers,
                 "logger": _quiet,
                 "socket.connection.setup.timeout.ms": 2000,
-                **(client_config or {}),
+                **(client_settings("confluent-kafka") if client_config is None else client_config),
             }
         )
 
@@ -127,9 +129,30 @@ def new_topic(
     """Create a uniquely named topic (prefix + random suffix) and wait until it is fully replicated.
 
     The replication factor defaults to min(3, brokers), so the same code runs on 1 or 3 brokers.
+    `client_config` as for Admin (None: the settings of $KAFKA_CLIENT_CONFIG).
     """
-    admin = Admin(bootstrap_servers, client_config)
     name = f"{re.sub(r'[^A-Za-z0-9._-]+', '-', prefix)[:200]}-{uuid.uuid4().hex[:8]}"
+    return create_topic(bootstrap_servers, name, partitions, replication_factor, config, timeout, client_config)
+
+
+def create_topic(
+    bootstrap_servers: str,
+    name: str,
+    partitions: int = 1,
+    replication_factor: int | None = None,
+    config: dict[str, str] | None = None,
+    timeout: float = 30.0,
+    client_config: dict[str, str] | None = None,
+) -> str:
+    """Create the topic `name` (as new_topic does, without the suffix) and wait until it is fully
+    replicated; returns the name."""
+    admin = Admin(bootstrap_servers, client_config)
     rf = replication_factor or min(3, len(admin.registered_brokers()) or 1)
     admin.create_topic(name, partitions, rf, config, timeout)
     return name
+
+
+def broker_count(bootstrap_servers: str, client_config: dict[str, str] | None = None, timeout: float = 15.0) -> int:
+    """How many brokers the cluster's metadata lists (asked for up to `timeout` seconds): what a test
+    that wants replication factor 3 checks on a cluster it did not start."""
+    return len(Admin(bootstrap_servers, client_config).metadata(timeout=timeout).brokers)

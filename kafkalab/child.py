@@ -23,11 +23,12 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from .errors import KafkalabError
 
@@ -99,19 +100,40 @@ class ChildRun:
 
 def run_child(program: str | Path, *args: object, timeout: float = 60.0) -> ChildRun:
     """Run a Python program in a new interpreter (this one's executable) to its end, bounded by
-    `timeout` seconds (then it is killed and this raises), and collect what it said."""
+    `timeout` seconds (then it is killed and this raises), and collect what it said. The child runs in
+    its own process group, and the whole group is killed when it ends: no process it started (a pool's
+    workers, a worker stuck on a lock) outlives the run, even when this one is interrupted."""
     command = [sys.executable, str(program), *map(str, args)]
     if not Path(program).is_file():
         raise KafkalabError(f"no child program at {program}")
     started = time.time()
-    try:
-        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False)
-    except subprocess.TimeoutExpired as e:
-        err = e.stderr.decode(errors="replace") if isinstance(e.stderr, bytes) else (e.stderr or "")
-        raise KafkalabError(
-            f"the child {command[1:]} ran longer than {timeout:g}s and was killed:\n{err[-2000:]}"
-        ) from None
-    return ChildRun(command[1:], done.returncode, parse(done.stdout), done.stderr, started, time.time())
+    # Output goes to files, not pipes: a process the child left behind may hold them open.
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        process = subprocess.Popen(command, stdout=out, stderr=err, start_new_session=True)
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            _kill_group(process.pid)
+            process.wait()
+            raise KafkalabError(
+                f"the child {command[1:]} ran longer than {timeout:g}s and was killed:\n{_read(err)[-2000:]}"
+            ) from None
+        finally:
+            _kill_group(process.pid)
+            if process.poll() is None:  # interrupted while waiting
+                process.kill()
+                process.wait()
+        return ChildRun(command[1:], process.returncode, parse(_read(out)), _read(err), started, time.time())
+
+
+def _read(file: IO[bytes]) -> str:
+    file.seek(0)
+    return file.read().decode(errors="replace")
+
+
+def _kill_group(pgid: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, signal.SIGKILL)
 
 
 def free_port() -> int:

@@ -10,9 +10,10 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .cluster import Cluster
+from .connection import client_settings
 from .watch import PartitionWatch
 
 if TYPE_CHECKING:
@@ -95,13 +96,21 @@ class LeaderWatch(PartitionWatch):
         self.topic, self.partition = topic, partition
 
 
-def watermarks(bootstrap_servers: str, topic: str, partition: int = 0, timeout: float = 15.0) -> tuple[int, int]:
+def watermarks(
+    bootstrap_servers: str,
+    topic: str,
+    partition: int = 0,
+    timeout: float = 15.0,
+    client_config: dict[str, str] | None = None,
+) -> tuple[int, int]:
     """(low, high) watermark of a partition. Right after an election the new leader answers
-    OFFSET_NOT_AVAILABLE until its high watermark has caught up (KIP-207): that is retried, bounded."""
+    OFFSET_NOT_AVAILABLE until its high watermark has caught up (KIP-207): that is retried, bounded.
+    `client_config`: the cluster's security settings (None: those of $KAFKA_CLIENT_CONFIG)."""
     from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
 
     transient = {KafkaError.OFFSET_NOT_AVAILABLE, KafkaError.NOT_LEADER_FOR_PARTITION, KafkaError.LEADER_NOT_AVAILABLE}
-    consumer = Consumer({"bootstrap.servers": bootstrap_servers, "group.id": f"{topic}-watermarks"})
+    security = client_settings("confluent-kafka") if client_config is None else client_config
+    consumer = Consumer({"bootstrap.servers": bootstrap_servers, "group.id": f"{topic}-watermarks", **security})
     deadline = time.monotonic() + timeout
     try:
         while True:
@@ -122,17 +131,21 @@ def read_partition(
     *,
     timeout: float = 10.0,
     config: dict[str, object] | None = None,
+    client_config: dict[str, str] | None = None,
 ) -> list:
     """Every record a consumer can read from one partition, from its start to its current end, as
-    confluent-kafka Messages in offset order. `config` adds consumer settings (isolation.level...)."""
+    confluent-kafka Messages in offset order. `config` adds consumer settings (isolation.level...);
+    `client_config` as for watermarks."""
     from confluent_kafka import Consumer, TopicPartition
 
+    security = client_settings("confluent-kafka") if client_config is None else client_config
     consumer = Consumer(
         {"bootstrap.servers": bootstrap_servers, "group.id": f"{topic}-reader", "enable.auto.commit": False}
+        | security
         | (config or {})
     )
     try:
-        low, high = watermarks(bootstrap_servers, topic, partition, timeout)
+        low, high = watermarks(bootstrap_servers, topic, partition, timeout, security)
         if high <= low:  # nothing to read: the position of an unfetched partition is unknown (-1001)
             return []
         tp = TopicPartition(topic, partition, low)
@@ -148,10 +161,48 @@ def read_partition(
 
 
 def read_topic(
-    bootstrap_servers: str, topic: str, *, timeout: float = 30.0, config: dict[str, object] | None = None
+    bootstrap_servers: str,
+    topic: str,
+    *,
+    timeout: float = 30.0,
+    config: dict[str, object] | None = None,
+    client_config: dict[str, str] | None = None,
 ) -> list:
     """read_partition for every partition of the topic, partition by partition."""
     from .admin import Admin
 
-    partitions = sorted(Admin(bootstrap_servers).metadata(topic).topics[topic].partitions)
-    return [m for p in partitions for m in read_partition(bootstrap_servers, topic, p, timeout=timeout, config=config)]
+    partitions = sorted(Admin(bootstrap_servers, client_config).metadata(topic).topics[topic].partitions)
+    return [
+        m
+        for p in partitions
+        for m in read_partition(
+            bootstrap_servers, topic, p, timeout=timeout, config=config, client_config=client_config
+        )
+    ]
+
+
+def read_with(consumer: Any, topic: str, count: int, timeout: float = 30.0) -> list:
+    """Subscribe `consumer` (a Consumer or DeserializingConsumer made by the caller) to `topic`, take up to
+    `count` records as `poll_more` does, and close it."""
+    consumer.subscribe([topic])
+    try:
+        return poll_more(consumer, count, timeout)
+    finally:
+        consumer.close()
+
+
+def poll_more(consumer: Any, count: int, timeout: float = 30.0) -> list:
+    """Up to `count` more records from a subscribed consumer, which stays open, waiting at most `timeout`
+    seconds. A record the deserializer could not decode is kept as the exception poll() raised for it
+    (ValueDeserializationError and its kind), so a reader sees where decoding failed."""
+    got: list = []
+    deadline = time.monotonic() + timeout
+    while len(got) < count and time.monotonic() < deadline:
+        try:
+            msg = consumer.poll(0.5)
+        except Exception as exc:
+            got.append(exc)
+            continue
+        if msg is not None and msg.error() is None:
+            got.append(msg)
+    return got

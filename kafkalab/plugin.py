@@ -1,8 +1,9 @@
 """The pytest plugin (registered through the pytest11 entry point).
 
-`kafka_bootstrap` uses $KAFKA_BOOTSTRAP_SERVERS when set (docker compose, or a running `kafkalab up`)
-and otherwise starts a private kafkalab cluster on first use, torn down at the end of the session,
-even an interrupted one. Its JVMs also die with the pytest process if that is killed outright.
+`kafka_bootstrap` uses $KAFKA_BOOTSTRAP_SERVERS when set (docker compose, a running `kafkalab up`, or
+a reader's own cluster, secured by the settings in $KAFKA_CLIENT_CONFIG) and otherwise starts a private
+kafkalab cluster on first use, torn down at the end of the session, even an interrupted one. Its JVMs
+also die with the pytest process if that is killed outright.
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from .admin import Admin, new_topic
+from .admin import Admin, broker_count, new_topic
 from .cluster import Cluster, default_state_dir
+from .connection import ENV_VAR as CLIENT_CONFIG_ENV
 from .errors import KafkalabError
 from .runtime import KAFKA_VERSION
 
@@ -23,6 +25,10 @@ SECURE_PORT_BASE_OFFSET = 3000  # the SASL/ACL cluster (started only by tests th
 
 
 REGISTRY_ENV = "KAFKA_SCHEMA_REGISTRY_URL"
+
+
+# Bootstrap servers of the private cluster this session started (and put in $KAFKA_BOOTSTRAP_SERVERS).
+_PRIVATE: set[str] = set()
 
 
 def _external() -> str | None:
@@ -41,7 +47,18 @@ def _brokers() -> int:
 def pytest_report_header(config: pytest.Config) -> list[str]:
     external = _external()
     where = f"external cluster at {external}" if external else f"private kafkalab cluster, {_brokers()} broker(s)"
+    if os.environ.get(CLIENT_CONFIG_ENV):
+        where += f", client settings from ${CLIENT_CONFIG_ENV}={os.environ[CLIENT_CONFIG_ENV]}"
     return [f"kafkalab: Apache Kafka {KAFKA_VERSION} ({where})"]
+
+
+def _attached(external: str) -> Cluster | None:
+    """The running kafkalab cluster (in $KAFKALAB_STATE_DIR) that `external` names, if there is one."""
+    try:
+        cluster = Cluster.attach(default_state_dir(), log=lambda _: None)
+    except KafkalabError:
+        return None
+    return cluster if cluster.bootstrap_servers == external else None
 
 
 @pytest.fixture(scope="session")
@@ -50,14 +67,17 @@ def kafka_cluster(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempP
     $KAFKA_BOOTSTRAP_SERVERS points at, or a private one started here."""
     external = _external()
     if external:
-        try:
-            cluster = Cluster.attach(default_state_dir(), log=lambda _: None)
-        except KafkalabError:
-            cluster = None
-        if cluster is None or cluster.bootstrap_servers != external:
+        cluster = _attached(external)
+        if cluster is None:
             pytest.skip(f"needs kafkalab fault controls; $KAFKA_BOOTSTRAP_SERVERS={external} is not a kafkalab cluster")
         yield cluster
         return
+    if os.environ.get(CLIENT_CONFIG_ENV):
+        pytest.fail(
+            f"${CLIENT_CONFIG_ENV} is set but $KAFKA_BOOTSTRAP_SERVERS is not: the private lab cluster is "
+            "PLAINTEXT; name the secured cluster those settings are for, or unset the variable",
+            pytrace=False,
+        )
     cluster = Cluster(
         _brokers(),
         port_base=_port_base(),
@@ -66,11 +86,13 @@ def kafka_cluster(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempP
         log=_terminal_log(request.config),
     )
     os.environ["KAFKA_BOOTSTRAP_SERVERS"] = cluster.bootstrap_servers  # for examples and child processes
+    _PRIVATE.add(cluster.bootstrap_servers)  # set by this session: not a reader's external cluster
     try:
         cluster.up()
         yield cluster
     finally:
         del os.environ["KAFKA_BOOTSTRAP_SERVERS"]
+        _PRIVATE.discard(cluster.bootstrap_servers)
         cluster.down()
 
 
@@ -152,6 +174,8 @@ def schema_registry_url(request: pytest.FixtureRequest) -> Iterator[str]:
     if external:
         yield external
         return
+    if _external() and _external() not in _PRIVATE and _attached(_external()) is None:
+        pytest.skip(f"needs a schema registry: set ${REGISTRY_ENV} (kafkalab starts one only beside its own cluster)")
     cluster: Cluster = request.getfixturevalue("kafka_cluster")
     started_here = cluster.registry_url is None
     url = cluster.start_registry(die_with_parent=True)
@@ -168,6 +192,22 @@ def schema_registry_url(request: pytest.FixtureRequest) -> Iterator[str]:
 def kafka_bootstrap(request: pytest.FixtureRequest) -> str:
     """Bootstrap servers of the cluster under test: $KAFKA_BOOTSTRAP_SERVERS, else a private cluster."""
     return _external() or request.getfixturevalue("kafka_cluster").bootstrap_servers
+
+
+@pytest.fixture(scope="session")
+def kafka_broker_count(kafka_bootstrap: str) -> int:
+    """How many brokers the cluster under test has (a reader's cluster may have fewer than three)."""
+    return broker_count(kafka_bootstrap)
+
+
+@pytest.fixture
+def kafka_three_brokers(kafka_bootstrap: str, kafka_broker_count: int) -> None:
+    """Skips the test, saying why, when the cluster under test has fewer than the three brokers that
+    replication factor 3 needs."""
+    if kafka_broker_count < 3:
+        pytest.skip(
+            f"needs 3 brokers for replication factor 3; the cluster at {kafka_bootstrap} has {kafka_broker_count}"
+        )
 
 
 @pytest.fixture

@@ -24,6 +24,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from .connection import client_settings
+
 if TYPE_CHECKING:
     from .lab import Timeline
 
@@ -316,8 +318,9 @@ class Stream:
 class WatchedProducer:
     """A confluent-kafka producer watched the way an operator would: its statistics every
     `stats_every_ms` (`stats`), its `error_cb` (`errors`), its delivery reports (`deliveries`), and its
-    log lines kept off stderr (`log`), producing a steady `Stream` (`stream`) to `topic`. `config` adds
-    producer settings. `start()` starts the stream; `stop()` stops it and flushes, bounded."""
+    log lines kept off stderr (`log`), producing a steady `Stream` (`stream`) to `topic`, with the
+    security settings of $KAFKA_CLIENT_CONFIG. `config` adds producer settings. `start()` starts the
+    stream; `stop()` stops it and flushes, bounded."""
 
     def __init__(
         self,
@@ -338,6 +341,7 @@ class WatchedProducer:
         self.log = ClientLog()
         settings = {
             "bootstrap.servers": bootstrap_servers,
+            **client_settings("confluent-kafka"),
             "statistics.interval.ms": stats_every_ms,
             "stats_cb": self.stats,
             "error_cb": self.errors,

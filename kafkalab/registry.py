@@ -21,14 +21,16 @@ import os
 import shlex
 import shutil
 import signal
+import socket
 import subprocess
 import tempfile
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 
-from .errors import NodeFailed, RuntimeMissing
+from .errors import NodeFailed, PortBusy, RuntimeMissing
 from .node import _die_with_parent, process_state
 from .runtime import home, java_executable, maven_executable
 
@@ -114,6 +116,9 @@ class Registry:
         self.home = Path(home)
         self.pid = pid
         self._proc: subprocess.Popen | None = None
+        self._app: Path | None = None  # set by launch(), for restart()
+        self._java = ""
+        self._die_with_parent = True
 
     @property
     def base_url(self) -> str:
@@ -127,6 +132,56 @@ class Registry:
     @property
     def stdout_path(self) -> Path:
         return self.home / "registry.log"
+
+    @classmethod
+    def launch(
+        cls,
+        port: int,
+        home: Path,
+        timeout: float = 90.0,
+        die_with_parent: bool = True,
+        log: Callable[[str], None] = print,
+    ) -> Registry:
+        """A registry of its own on 127.0.0.1:port, not tied to a cluster, ready when this returns
+        (assembled first if `kafkalab fetch` has not done it). Stop it with `stop()`, or use it as a
+        context manager. Its logs and identity live in `home`."""
+        if _listening(port):
+            raise PortBusy(port, "Another schema registry may be running there: stop it, or choose another port.")
+        registry = cls(port, home)
+        registry._java, registry._app, registry._die_with_parent = java_executable(), fetch(log), die_with_parent
+        registry.start(registry._app, registry._java, die_with_parent)
+        try:
+            registry.wait_ready(timeout)
+        except BaseException:
+            registry.kill()
+            raise
+        return registry
+
+    def stop(self) -> None:
+        """Kill the registry and wait until its port is closed: its in-memory schemas are gone."""
+        self.kill()
+        deadline = time.monotonic() + 10
+        while _listening(self.port) and time.monotonic() < deadline:
+            time.sleep(0.05)
+
+    def restart(self, timeout: float = 90.0) -> float:
+        """Stop and start again on the same port and home (a registry from `launch`); the seconds
+        until ready. The in-memory storage starts empty, as after any restart of this registry."""
+        if self._app is None:
+            raise NodeFailed("restart() needs a registry started by Registry.launch()")
+        self.stop()
+        self.start(self._app, self._java, self._die_with_parent)
+        try:
+            return self.wait_ready(timeout)
+        except BaseException:
+            self.kill()
+            raise
+
+    def __enter__(self) -> Registry:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
 
     def start(self, app: Path, java: str, die_with_parent: bool = False) -> None:
         self.home.mkdir(parents=True, exist_ok=True)
@@ -212,3 +267,9 @@ class Registry:
     @classmethod
     def from_json(cls, data: dict) -> Registry:
         return cls(data["port"], Path(data["home"]), data.get("pid"))
+
+
+def _listening(port: int) -> bool:
+    with socket.socket() as s:
+        s.settimeout(0.5)
+        return s.connect_ex(("127.0.0.1", port)) == 0

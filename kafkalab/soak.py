@@ -108,12 +108,16 @@ def run(
     rng = random.Random(seed)
     timeline = Timeline(f"{profile.name} profile under fire")
     started = time.monotonic()
-    topic = new_topic(cluster.bootstrap_servers, f"soak-{profile.name}", partitions, 3, profile.topic)
+    security = cluster.client_config()
+    topic = new_topic(
+        cluster.bootstrap_servers, f"soak-{profile.name}", partitions, 3, profile.topic, client_config=security
+    )
     acked: list[Record] = []
     client_log = ClientLog()  # librdkafka's lines, kept (off stderr) for the result
     producer = Producer(
         {
             "bootstrap.servers": cluster.bootstrap_servers,
+            **security,
             "logger": client_log.logger(),
             "debug": "eos",  # librdkafka says why it bumps its producer epoch only at debug level
             **profile.producer,
@@ -222,7 +226,9 @@ def _inject(cluster, topic, partitions, faults, every, rng, timeline, injected, 
 
 def read_back(cluster: Cluster, topic: str, config: dict[str, object]) -> list[Message]:
     """Every record of the topic, partition by partition, in offset order."""
-    return read_topic(cluster.bootstrap_servers, topic, timeout=60, config=config)
+    return read_topic(
+        cluster.bootstrap_servers, topic, timeout=60, config=config, client_config=cluster.client_config()
+    )
 
 
 def _parse(value: bytes) -> Record:

@@ -45,12 +45,13 @@ import time
 
 from confluent_kafka import Producer
 
-from kafkalab import Cluster, new_topic
+from kafkalab import Cluster, client_settings, new_topic
 from kafkalab.lab import Timeline, read_partition, wait_until, watermarks
 
 cluster = Cluster.attach()  # the cluster of `kafkalab up` (or the test run's)
 cluster.wait_healthy(timeout=60)
 BOOTSTRAP = cluster.bootstrap_servers
+SECURITY = client_settings("confluent-kafka")
 print(f"Apache Kafka {cluster.version} at {BOOTSTRAP}")
 
 
@@ -67,6 +68,7 @@ def fresh_partition(acks: str) -> tuple[str, Producer]:
     producer = Producer(
         {
             "bootstrap.servers": BOOTSTRAP,
+            **SECURITY,
             "acks": acks,
             "enable.idempotence": False,
             "linger.ms": 0,

@@ -47,13 +47,15 @@
 from confluent_kafka import KafkaError, KafkaException, Producer
 from kafka import KafkaProducer
 
-from kafkalab import Cluster, logdump, new_topic
+from kafkalab import Cluster, client_settings, logdump, new_topic
 from kafkalab.lab import Timeline, read_partition
 from kafkalab.recorders import ClientLog, Deliveries, Rule
 
 cluster = Cluster.attach()  # the cluster of `kafkalab up` (or the test run's)
 cluster.wait_healthy(timeout=60)
 BOOTSTRAP = cluster.bootstrap_servers
+CONFLUENT_SECURITY = client_settings("confluent-kafka")
+KAFKA_PYTHON_SECURITY = client_settings("kafka-python")
 print(f"Apache Kafka {cluster.version} at {BOOTSTRAP}")
 
 # %% [markdown]
@@ -84,6 +86,7 @@ def send_with_confluent_kafka(bootstrap, topic, idempotent, timeline, arm):
     producer = Producer(
         {
             "bootstrap.servers": bootstrap,
+            **CONFLUENT_SECURITY,
             "acks": "all",
             "enable.idempotence": idempotent,
             "linger.ms": 0,
@@ -105,7 +108,9 @@ def send_with_confluent_kafka(bootstrap, topic, idempotent, timeline, arm):
 def send_with_kafka_python(bootstrap, topic, idempotent, timeline, arm):
     log = ClientLog(timeline, "client", KAFKA_PYTHON_RULES)
     with log.attached("kafka.producer.sender"):
-        producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=idempotent, linger_ms=0)
+        producer = KafkaProducer(
+            bootstrap_servers=bootstrap, **KAFKA_PYTHON_SECURITY, acks="all", enable_idempotence=idempotent, linger_ms=0
+        )
         try:
             producer.send(topic, b"warm-up").get(timeout=15)
             arm()
@@ -263,7 +268,7 @@ for client in CLIENTS:
 idempotent_pids = {next(iter(by_run[(c, True)]["batches"].values()))["producer_id"] for c in CLIENTS}
 assert len(idempotent_pids) == 2, "each producer session has its own PID"
 try:
-    Producer({"bootstrap.servers": BOOTSTRAP, "enable.idempotence": True, "max.in.flight": 6})
+    Producer({"bootstrap.servers": BOOTSTRAP, **CONFLUENT_SECURITY, "enable.idempotence": True, "max.in.flight": 6})
     raise AssertionError("librdkafka accepted more than 5 requests in flight with idempotence")
 except KafkaException as e:
     assert e.args[0].code() == KafkaError._INVALID_ARG

@@ -52,7 +52,7 @@ import time
 from confluent_kafka import Consumer, KafkaError, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, ConfigResource
 
-from kafkalab import Cluster, controller
+from kafkalab import Cluster, client_settings, controller
 from kafkalab.faults import Faults
 from kafkalab.lab import Timeline, read_partition, wait_until, watermarks
 from kafkalab.recorders import ClientLog, Deliveries, Polling, Rule
@@ -62,6 +62,7 @@ from kafkalab.watch import PartitionWatch
 cluster = Cluster.attach()  # the cluster of `kafkalab up` (or the test run's)
 cluster.wait_healthy(timeout=60)
 BOOTSTRAP = cluster.bootstrap_servers
+SECURITY = client_settings("confluent-kafka")
 LEADER, FOLLOWERS = 1, [2, 3]
 print(f"Apache Kafka {cluster.version} at {BOOTSTRAP}")
 
@@ -96,7 +97,7 @@ def retrying_producer(timeline: Timeline, lane: str) -> tuple[Producer, ClientLo
     """acks=all with the default retries, and its refused attempts on the timeline."""
     log = ClientLog(timeline, lane, [REFUSED])
     config = {"acks": "all", "enable.idempotence": True, "delivery.timeout.ms": 60000, "linger.ms": 0}
-    return Producer({"bootstrap.servers": BOOTSTRAP, **config, "debug": "msg", "logger": log.logger()}), log
+    return Producer({"bootstrap.servers": BOOTSTRAP, **SECURITY, **config, "debug": "msg", "logger": log.logger()}), log
 
 
 def records_of(topic: str) -> list[tuple[int, bytes]]:
@@ -132,13 +133,15 @@ def wait_for_isr(watch: PartitionWatch, topics: list[str], isr_size: int, what: 
 b, c = TOPICS["b"], TOPICS["c"]
 run1 = Timeline("run 1: topics b and c (min.insync.replicas=2), followers frozen, then thawed")
 retrying, retry_log = retrying_producer(run1, "b: acks=all")
-once = Producer({"bootstrap.servers": BOOTSTRAP, "acks": "all", "retries": 0, "linger.ms": 0})
-acks1 = Producer({"bootstrap.servers": BOOTSTRAP, "acks": "1", "linger.ms": 0})
+once = Producer({"bootstrap.servers": BOOTSTRAP, **SECURITY, "acks": "all", "retries": 0, "linger.ms": 0})
+acks1 = Producer({"bootstrap.servers": BOOTSTRAP, **SECURITY, "acks": "1", "linger.ms": 0})
 warm_up = Deliveries()
 for producer, topic in ((retrying, b), (once, b), (acks1, c)):
     producer.produce(topic, b"warm-up", on_delivery=warm_up)
     assert producer.flush(15) == 0
-consumer = Consumer({"bootstrap.servers": BOOTSTRAP, "group.id": f"{c}-reader", "enable.auto.commit": False})
+consumer = Consumer(
+    {"bootstrap.servers": BOOTSTRAP, **SECURITY, "group.id": f"{c}-reader", "enable.auto.commit": False}
+)
 consumer.assign([TopicPartition(c, 0, warm_up.reports[-1].offset + 1)])
 consumer.poll(0.5)
 reports = {lane: Deliveries(run1, lane) for lane in ("b: acks=all", "b: retries=0", "c: acks=1")}
@@ -285,7 +288,7 @@ for topic in (a, d):
 assert producer.flush(15) == 0
 reports = {lane: Deliveries(run2, lane) for lane in ("a: acks=all", "d: acks=all")}
 before2 = {p: cluster.partition(TOPICS[p]) for p in "ad"}
-admin = AdminClient({"bootstrap.servers": BOOTSTRAP})
+admin = AdminClient({"bootstrap.servers": BOOTSTRAP, **SECURITY})
 configs = admin.describe_configs([ConfigResource(ConfigResource.Type.TOPIC, a)])
 unclean_config = next(iter(configs.values())).result(timeout=10)["unclean.leader.election.enable"].value
 watch = PartitionWatch(cluster, run2, {"a": a, "d": d}, lane="controller", fences="controller").start()

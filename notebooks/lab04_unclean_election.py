@@ -48,7 +48,7 @@ import time
 from confluent_kafka import ElectionType, KafkaError, KafkaException, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, ConfigResource
 
-from kafkalab import Cluster, controller
+from kafkalab import Cluster, client_settings, controller
 from kafkalab.faults import Faults
 from kafkalab.lab import Timeline, read_partition, wait_until
 from kafkalab.recorders import Deliveries
@@ -58,13 +58,14 @@ from kafkalab.watch import PartitionWatch
 cluster = Cluster.attach()  # the cluster of `kafkalab up` (or the test run's)
 cluster.wait_healthy(timeout=60)
 BOOTSTRAP = cluster.bootstrap_servers
+SECURITY = client_settings("confluent-kafka")
 BROKERS = sorted(n.spec.node_id for n in cluster.brokers)
 LEADER, FOLLOWERS = BROKERS[-1], BROKERS[:-1]  # replicas [3, 1, 2]: broker 3 leads both topics
 ELR = cluster.elr  # how kafkalab formatted the cluster (KIP-966 on unless `kafkalab up --no-elr`)
 print(f"Apache Kafka {cluster.version} at {BOOTSTRAP}; Eligible Leader Replicas {'on' if ELR else 'off'}")
 print(f"both topics: replicas {[LEADER, *FOLLOWERS]}, so broker {LEADER} leads and {FOLLOWERS} follow")
 
-admin = AdminClient({"bootstrap.servers": BOOTSTRAP})
+admin = AdminClient({"bootstrap.servers": BOOTSTRAP, **SECURITY})
 broker_config = admin.describe_configs([ConfigResource(ConfigResource.Type.BROKER, str(LEADER))])
 default_unclean = next(iter(broker_config.values())).result(timeout=10)["unclean.leader.election.enable"]
 print(
@@ -92,7 +93,9 @@ faults = Faults(cluster, *timelines.values())
 watches = {
     t: PartitionWatch(cluster, timelines[t], {"controller": t}, fences="controller").start() for t in topics.values()
 }
-producer = Producer({"bootstrap.servers": BOOTSTRAP, "acks": "all", "enable.idempotence": False, "linger.ms": 0})
+producer = Producer(
+    {"bootstrap.servers": BOOTSTRAP, **SECURITY, "acks": "all", "enable.idempotence": False, "linger.ms": 0}
+)
 before = {t: cluster.partition(t) for t in (ON, OFF)}
 elr: dict[str, dict] = {}
 
@@ -168,7 +171,7 @@ print(f"unclean on: broker {new_leader} leads, elected by {elected_by}; unclean 
 # topic's new leader; and `TopicCommand` during the outage.
 
 # %%
-impatient = Producer({"bootstrap.servers": BOOTSTRAP, "acks": "all", "delivery.timeout.ms": 3000})
+impatient = Producer({"bootstrap.servers": BOOTSTRAP, **SECURITY, "acks": "all", "delivery.timeout.ms": 3000})
 attempt = Deliveries(timelines[OFF], "producer")
 timelines[OFF].record("producer", "produce while-leaderless", "delivery.timeout.ms=3000")
 impatient.produce(OFF, b"while-leaderless", on_delivery=attempt)

@@ -51,13 +51,15 @@ from IPython.display import Code
 from kafka import KafkaConsumer
 from kafka import TopicPartition as KafkaTopicPartition
 
-from kafkalab import Cluster, new_topic
+from kafkalab import Cluster, client_settings, new_topic
 from kafkalab.child import run_child
 from kafkalab.lab import Timeline
 
 cluster = Cluster.attach()  # the cluster of `kafkalab up` (or the test run's)
 cluster.wait_healthy(timeout=60)
 BOOTSTRAP = cluster.bootstrap_servers
+CONFLUENT_SECURITY = client_settings("confluent-kafka")
+KAFKA_PYTHON_SECURITY = client_settings("kafka-python")
 print(f"Apache Kafka {cluster.version} at {BOOTSTRAP}")
 
 RECORDS, BATCH, CRASH_AFTER = 10, 5, 2
@@ -84,7 +86,7 @@ runs = {}
 
 def write_orders(mode: str) -> str:
     topic = new_topic(BOOTSTRAP, f"lab6-{mode}", replication_factor=3)
-    producer = Producer({"bootstrap.servers": BOOTSTRAP})
+    producer = Producer({"bootstrap.servers": BOOTSTRAP, **CONFLUENT_SECURITY})
     for i in range(RECORDS):
         producer.produce(topic, f"order-{i}".encode())
     assert producer.flush(30) == 0
@@ -94,7 +96,9 @@ def write_orders(mode: str) -> str:
 
 def resume_group(topic: str, group: str, lane: str) -> tuple[int, list[int]]:
     """A new consumer in the group: the committed offset it finds, and the offsets it processes."""
-    resumed = Consumer({"bootstrap.servers": BOOTSTRAP, "group.id": group, "enable.auto.commit": False})
+    resumed = Consumer(
+        {"bootstrap.servers": BOOTSTRAP, **CONFLUENT_SECURITY, "group.id": group, "enable.auto.commit": False}
+    )
     tp = TopicPartition(topic, 0)
     committed_at_restart = resumed.committed([tp], timeout=10)[0].offset
     resumed.assign([tp])  # no offset given: start at the group's committed offset
@@ -197,7 +201,7 @@ print("kafka-python default isolation_level:", KafkaConsumer.DEFAULT_CONFIG["iso
 
 
 def write_with_abort(topic: str, timeline: Timeline) -> None:
-    producer = Producer({"bootstrap.servers": BOOTSTRAP, "transactional.id": f"{topic}-tx"})
+    producer = Producer({"bootstrap.servers": BOOTSTRAP, **CONFLUENT_SECURITY, "transactional.id": f"{topic}-tx"})
     producer.init_transactions(30)
     for name, values, commit in [
         ("transaction 1", [b"committed-1", b"committed-2", b"committed-3"], True),
@@ -223,7 +227,12 @@ def write_with_abort(topic: str, timeline: Timeline) -> None:
 
 # %%
 def read_confluent(topic: str, isolation: str | None) -> list[bytes]:
-    config = {"bootstrap.servers": BOOTSTRAP, "group.id": f"{topic}-{isolation}", "enable.auto.commit": False}
+    config = {
+        "bootstrap.servers": BOOTSTRAP,
+        **CONFLUENT_SECURITY,
+        "group.id": f"{topic}-{isolation}",
+        "enable.auto.commit": False,
+    }
     if isolation:
         config["isolation.level"] = isolation
     consumer = Consumer(config)
@@ -239,7 +248,7 @@ def read_confluent(topic: str, isolation: str | None) -> list[bytes]:
 
 def read_kafka_python(topic: str, isolation: str | None) -> list[bytes]:
     config = {"isolation_level": isolation} if isolation else {}
-    consumer = KafkaConsumer(bootstrap_servers=BOOTSTRAP, enable_auto_commit=False, **config)
+    consumer = KafkaConsumer(bootstrap_servers=BOOTSTRAP, **KAFKA_PYTHON_SECURITY, enable_auto_commit=False, **config)
     tp = KafkaTopicPartition(topic, 0)
     consumer.assign([tp])
     consumer.seek(tp, 0)

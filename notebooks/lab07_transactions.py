@@ -48,12 +48,14 @@ from kafka import KafkaProducer
 from kafka.errors import KafkaError as KafkaPythonError
 from kafka.errors import ProducerFencedError
 
-from kafkalab import Cluster, new_topic
+from kafkalab import Cluster, client_settings, new_topic
 from kafkalab.lab import Timeline, read_partition
 
 cluster = Cluster.attach()  # the cluster of `kafkalab up` (or the test run's)
 cluster.wait_healthy(timeout=60)
 BOOTSTRAP = cluster.bootstrap_servers
+CONFLUENT_SECURITY = client_settings("confluent-kafka")
+KAFKA_PYTHON_SECURITY = client_settings("kafka-python")
 print(f"Apache Kafka {cluster.version} at {BOOTSTRAP}")
 
 ORDERS = new_topic(BOOTSTRAP, "lab7-orders", replication_factor=3)
@@ -70,7 +72,9 @@ for t in (ORDERS, AUDIT):
 
 # %%
 def confluent_transaction(order: str, commit: bool) -> None:
-    producer = Producer({"bootstrap.servers": BOOTSTRAP, "transactional.id": f"lab7-{uuid.uuid4()}"})
+    producer = Producer(
+        {"bootstrap.servers": BOOTSTRAP, **CONFLUENT_SECURITY, "transactional.id": f"lab7-{uuid.uuid4()}"}
+    )
     producer.init_transactions(30)
     producer.begin_transaction()
     producer.produce(ORDERS, order.encode(), key=order.encode())
@@ -85,7 +89,9 @@ def confluent_transaction(order: str, commit: bool) -> None:
 
 
 def kafka_python_transaction(order: str, commit: bool) -> None:
-    producer = KafkaProducer(bootstrap_servers=BOOTSTRAP, transactional_id=f"lab7-{uuid.uuid4()}")
+    producer = KafkaProducer(
+        bootstrap_servers=BOOTSTRAP, **KAFKA_PYTHON_SECURITY, transactional_id=f"lab7-{uuid.uuid4()}"
+    )
     producer.init_transactions()
     producer.begin_transaction()
     producer.send(ORDERS, order.encode(), key=order.encode())
@@ -172,7 +178,7 @@ assert seen[AUDIT, "read_uncommitted"] == [f"order-{i} created".encode() for i i
 ZOMBIES = new_topic(BOOTSTRAP, "lab7-zombies", replication_factor=3)
 timeline = Timeline("zombie fencing: same transactional.id, two producers")
 tid = f"lab7-fence-{uuid.uuid4()}"
-a = Producer({"bootstrap.servers": BOOTSTRAP, "transactional.id": tid})
+a = Producer({"bootstrap.servers": BOOTSTRAP, **CONFLUENT_SECURITY, "transactional.id": tid})
 a.init_transactions(30)
 a.begin_transaction()
 a.produce(ZOMBIES, b"zombie-cfk")
@@ -184,7 +190,7 @@ timeline.record("confluent-kafka A", "wrote zombie-cfk", "transaction open", to=
 # transaction and raises the epoch.
 
 # %%
-b = Producer({"bootstrap.servers": BOOTSTRAP, "transactional.id": tid})
+b = Producer({"bootstrap.servers": BOOTSTRAP, **CONFLUENT_SECURITY, "transactional.id": tid})
 b.init_transactions(30)
 timeline.record("confluent-kafka B", "init_transactions()", "epoch raised: A fenced", to="brokers")
 
@@ -227,12 +233,12 @@ b.close()
 
 # %%
 tid = f"lab7-fence-{uuid.uuid4()}"
-a = KafkaProducer(bootstrap_servers=BOOTSTRAP, transactional_id=tid)
+a = KafkaProducer(bootstrap_servers=BOOTSTRAP, **KAFKA_PYTHON_SECURITY, transactional_id=tid)
 a.init_transactions()
 a.begin_transaction()
 a.send(ZOMBIES, b"zombie-kp").get(timeout=30)
 timeline.record("kafka-python A", "wrote zombie-kp", "transaction open", to="brokers")
-b = KafkaProducer(bootstrap_servers=BOOTSTRAP, transactional_id=tid)
+b = KafkaProducer(bootstrap_servers=BOOTSTRAP, **KAFKA_PYTHON_SECURITY, transactional_id=tid)
 b.init_transactions()
 timeline.record("kafka-python B", "init_transactions()", "epoch raised: A fenced", to="brokers")
 kp: dict = {}

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import random
 import re
 import resource
@@ -19,8 +20,14 @@ from pathlib import Path
 
 from confluent_kafka import KafkaException, Producer
 
+import kafkalab
 from kafkalab.tools import run_tool
 
+AIOKAFKA_SECURITY = kafkalab.client_settings("aiokafka")
+CONFLUENT_SECURITY = kafkalab.client_settings("confluent-kafka")
+KAFKA_PYTHON_SECURITY = kafkalab.client_settings("kafka-python")
+
+CLIENT_CONFIG = "KAFKA_CLIENT_CONFIG"  # the connection contract (kafkalab.client_settings)
 CLK_TCK = 100  # os.sysconf("SC_CLK_TCK") on Linux; read below to be sure
 
 try:
@@ -219,12 +226,13 @@ def _librdkafka_config(bootstrap: str, s: dict, stats_ms: int, native: bool = Fa
     """s in Java names (every COMMON key), translated; or, native, librdkafka's own configuration
     used as given over librdkafka's defaults (a tuning profile, or {} for the defaults themselves)."""
     if native:
-        conf = {"bootstrap.servers": bootstrap, **s}
+        conf = {"bootstrap.servers": bootstrap, **CONFLUENT_SECURITY, **s}
         if stats_ms:
             conf["statistics.interval.ms"] = stats_ms
         return conf
     conf = {
         "bootstrap.servers": bootstrap,
+        **CONFLUENT_SECURITY,
         "acks": s["acks"],
         "enable.idempotence": s["enable.idempotence"] == "true",
         "linger.ms": int(s["linger.ms"]),
@@ -407,10 +415,11 @@ def _kafka_python_producer(bootstrap: str, s: dict, native: bool = False):
     from kafka import KafkaProducer
 
     if native:
-        return KafkaProducer(bootstrap_servers=bootstrap.split(","), **s)
+        return KafkaProducer(bootstrap_servers=bootstrap.split(","), **KAFKA_PYTHON_SECURITY, **s)
     comp = s["compression.type"]
     return KafkaProducer(
         bootstrap_servers=bootstrap.split(","),
+        **KAFKA_PYTHON_SECURITY,
         acks="all" if s["acks"] == "all" else int(s["acks"]),
         enable_idempotence=s["enable.idempotence"] == "true",
         linger_ms=int(s["linger.ms"]),
@@ -653,6 +662,7 @@ def _aiokafka_producer(bootstrap: str, s: dict):
     comp = s["compression.type"]
     return AIOKafkaProducer(
         bootstrap_servers=bootstrap,
+        **AIOKAFKA_SECURITY,
         acks="all" if s["acks"] == "all" else int(s["acks"]),  # 0.14's default is 1 without idempotence
         enable_idempotence=s["enable.idempotence"] == "true",
         linger_ms=int(s["linger.ms"]),
@@ -728,11 +738,14 @@ METRIC = re.compile(r"^producer-metrics:([\w-]+):\{[^}]*\}\s*:\s*([-\d.eE]+|NaN)
 
 
 def java_args(bootstrap: str, topic: str, s: dict[str, str], n: int, warmup: int, size: int, rate: float) -> list:
-    """ProducerPerformance's arguments: the records, the rate (-1: as fast as it can) and the settings."""
+    """ProducerPerformance's arguments: the records, the rate (-1: as fast as it can) and the settings,
+    over the security settings of $KAFKA_CLIENT_CONFIG (a Java properties file: the tool reads it as is)."""
     props = [f"bootstrap.servers={bootstrap}", *(f"{k}={v}" for k, v in s.items())]
+    security = ["--producer.config", os.environ[CLIENT_CONFIG]] if os.environ.get(CLIENT_CONFIG) else []
     return [
         "--topic", topic, "--num-records", str(n + warmup), "--warmup-records", str(warmup),
-        "--record-size", str(size), "--throughput", str(rate), "--print-metrics", "--command-property", *props,
+        "--record-size", str(size), "--throughput", str(rate), "--print-metrics", *security,
+        "--command-property", *props,
     ]  # fmt: skip
 
 

@@ -5,9 +5,10 @@ import os
 
 from confluent_kafka import Producer
 
-from kafkalab import new_topic
+from kafkalab import client_settings, new_topic
 
 BOOTSTRAP_SERVERS = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "localhost:9092")
+SECURITY = client_settings("confluent-kafka")
 POLL_EVERY = 1000
 
 
@@ -24,6 +25,7 @@ def send_all(topic: str, values: list[bytes]) -> dict:
     producer = Producer(
         {
             "bootstrap.servers": BOOTSTRAP_SERVERS,
+            **SECURITY,
             "enable.idempotence": True,
             "linger.ms": 20,
             "on_delivery": on_delivery,  # one callback for every record

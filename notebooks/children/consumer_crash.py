@@ -14,13 +14,17 @@ import time
 
 from confluent_kafka import Consumer, TopicPartition
 
+import kafkalab
 from kafkalab.child import say
+
+SECURITY = kafkalab.client_settings("confluent-kafka")
 
 
 def main(mode: str, bootstrap: str, topic: str, group: str, batch: int, crash_after: int) -> None:
     consumer = Consumer(
         {
             "bootstrap.servers": bootstrap,
+            **SECURITY,
             "group.id": group,
             "auto.offset.reset": "earliest",
             "enable.auto.commit": mode == "auto-commit",

@@ -10,7 +10,11 @@ import atexit
 import os
 import sys
 
+import kafkalab
 from kafkalab.child import say
+
+CONFLUENT_SECURITY = kafkalab.client_settings("confluent-kafka")
+KAFKA_PYTHON_SECURITY = kafkalab.client_settings("kafka-python")
 
 LINGER_MS = 60000  # the late records stay in the client's buffer until something sends them
 
@@ -20,7 +24,7 @@ def producer(client: str, bootstrap: str, topic: str, acked: list[bytes]):
     if client == "confluent-kafka":
         from confluent_kafka import Producer
 
-        p = Producer({"bootstrap.servers": bootstrap, "linger.ms": LINGER_MS})
+        p = Producer({"bootstrap.servers": bootstrap, **CONFLUENT_SECURITY, "linger.ms": LINGER_MS})
 
         def on_delivery(err, msg):
             if err is None:
@@ -29,7 +33,7 @@ def producer(client: str, bootstrap: str, topic: str, acked: list[bytes]):
         return p, lambda value: p.produce(topic, value, on_delivery=on_delivery)
     from kafka import KafkaProducer
 
-    p = KafkaProducer(bootstrap_servers=bootstrap, linger_ms=LINGER_MS)
+    p = KafkaProducer(bootstrap_servers=bootstrap, **KAFKA_PYTHON_SECURITY, linger_ms=LINGER_MS)
     return p, lambda value: p.send(topic, value).add_callback(lambda metadata: acked.append(value))
 
 

@@ -1,6 +1,7 @@
 """kafkalab.child: a lab's child process reports its steps as JSON lines; the lab reads them back. Parsed from
 output recorded from the labs' own children (notebooks/children), and run for real."""
 
+import time
 from pathlib import Path
 
 import pytest
@@ -62,6 +63,31 @@ def test_a_child_is_bounded(tmp_path):
         run_child(program, timeout=1)
     with pytest.raises(KafkalabError, match="no child program"):
         run_child(tmp_path / "missing.py")
+
+
+def test_a_child_leaves_no_process_behind(tmp_path):
+    program = tmp_path / "parent.py"
+    program.write_text(
+        "import subprocess, sys\nfrom kafkalab.child import say\n"
+        "left = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)'])\n"
+        "say('left behind', pid=left.pid)\n"
+    )
+    started = time.monotonic()
+    run = run_child(program, timeout=30)
+    assert time.monotonic() - started < 20  # its output is read without waiting for the orphan
+    orphan = run.first("left behind").details["pid"]
+    deadline = time.monotonic() + 10
+    while alive(orphan) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not alive(orphan)  # killed with the child's process group
+
+
+def alive(pid: int) -> bool:
+    stat = Path(f"/proc/{pid}/stat")
+    try:
+        return stat.read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (FileNotFoundError, ProcessLookupError):
+        return False
 
 
 def test_said_text_joins_the_details():

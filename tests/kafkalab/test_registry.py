@@ -23,7 +23,7 @@ from confluent_kafka.schema_registry.protobuf import ProtobufDeserializer, Proto
 from confluent_kafka.serialization import StringDeserializer, StringSerializer
 from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
 
-from kafkalab import Cluster, NodeFailed
+from kafkalab import Cluster, NodeFailed, PortBusy, SchemaRegistry
 from kafkalab.plugin import TEST_PORT_BASE
 from kafkalab.registry import APICURIO_VERSION, Registry
 from kafkalab.runtime import java_executable
@@ -279,3 +279,34 @@ def test_the_registry_dies_with_an_interrupted_or_killed_test_run(tmp_path, how)
     for p in left:
         os.kill(p, signal.SIGKILL)
     assert not left, f"processes {left} outlived the test run"
+
+
+# A registry on its own (kafkalab.SchemaRegistry.launch) sits at B+580, clear of the ports above and of
+# examples/schemas/registry-outages (B+570, B+571).
+OWN_REGISTRY_OFFSET = 580
+
+
+def test_a_registry_of_its_own_launches_restarts_empty_and_stops(tmp_path):
+    port = _port_base() + OWN_REGISTRY_OFFSET
+    with SchemaRegistry.launch(port, tmp_path / "r", log=lambda _: None) as registry:
+        assert registry.healthy() and registry.url == f"http://127.0.0.1:{port}/apis/ccompat/v7"
+        with pytest.raises(PortBusy):
+            SchemaRegistry.launch(port, tmp_path / "other", log=lambda _: None)
+        client = SchemaRegistryClient({"url": registry.url})
+        assert client.register_schema("own-value", Schema(ORDER_AVRO, "AVRO")) == 1
+        first_pid = registry.pid
+        took = registry.restart()
+        assert 0 < took < 90 and registry.healthy() and registry.pid != first_pid
+        assert not _alive(first_pid)
+        assert SchemaRegistryClient({"url": registry.url}).get_subjects() == []  # in-memory: empty again
+        registry.stop()
+        assert not _alive(registry.pid) and not _listening(port)
+        assert registry.restart() > 0 and registry.healthy()  # a stopped registry starts again
+        pid = registry.pid
+    assert not _alive(pid) and not _listening(port)  # the with block stopped it
+
+
+def test_restart_needs_a_launched_registry(tmp_path):
+    registry = Registry(_port_base() + OWN_REGISTRY_OFFSET, tmp_path / "r")
+    with pytest.raises(NodeFailed, match="Registry.launch"):
+        registry.restart()

@@ -6,12 +6,15 @@ import os
 from confluent_kafka import KafkaException
 from confluent_kafka.aio import AIOProducer
 
+import kafkalab
+
 BOOTSTRAP_SERVERS = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "localhost:9092")
+SECURITY = kafkalab.client_settings("confluent-kafka")
 
 
 async def send_one(topic: str) -> int:
     # --8<-- [start:one]
-    async with AIOProducer({"bootstrap.servers": BOOTSTRAP_SERVERS}) as producer:
+    async with AIOProducer({"bootstrap.servers": BOOTSTRAP_SERVERS, **SECURITY}) as producer:
         delivered = await producer.produce(topic, value=b"order-1", key=b"customer-7")
         await producer.flush(10)  # hands the buffer to librdkafka and serves the delivery report
         message = await delivered
@@ -21,7 +24,7 @@ async def send_one(topic: str) -> int:
 
 async def send_many(topic: str, count: int = 100) -> list[int]:
     # --8<-- [start:many]
-    async with AIOProducer({"bootstrap.servers": BOOTSTRAP_SERVERS}) as producer:
+    async with AIOProducer({"bootstrap.servers": BOOTSTRAP_SERVERS, **SECURITY}) as producer:
         pending = [await producer.produce(topic, value=f"event-{i}".encode()) for i in range(count)]
         await producer.flush(10)
         messages = await asyncio.gather(*pending)
@@ -32,7 +35,7 @@ async def send_many(topic: str, count: int = 100) -> list[int]:
 async def send_too_large(topic: str) -> KafkaException:
     """`topic` refuses records over 1 KiB (max.message.bytes=1024)."""
     # --8<-- [start:error]
-    async with AIOProducer({"bootstrap.servers": BOOTSTRAP_SERVERS}) as producer:
+    async with AIOProducer({"bootstrap.servers": BOOTSTRAP_SERVERS, **SECURITY}) as producer:
         delivered = await producer.produce(topic, value=b"x" * 4000)
         await producer.flush(10)
         try:
@@ -45,7 +48,7 @@ async def send_too_large(topic: str) -> KafkaException:
 
 async def close_delivers(topic: str, count: int = 100) -> list[bool]:
     # --8<-- [start:close]
-    producer = AIOProducer({"bootstrap.servers": BOOTSTRAP_SERVERS})
+    producer = AIOProducer({"bootstrap.servers": BOOTSTRAP_SERVERS, **SECURITY})
     try:
         pending = [await producer.produce(topic, value=f"event-{i}".encode()) for i in range(count)]
     finally:

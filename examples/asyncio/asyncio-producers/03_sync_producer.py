@@ -8,7 +8,10 @@ import time
 
 from confluent_kafka import KafkaException, Producer
 
+import kafkalab
+
 BOOTSTRAP_SERVERS = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "localhost:9092")
+SECURITY = kafkalab.client_settings("confluent-kafka")
 
 
 # --8<-- [start:bridge]
@@ -64,7 +67,7 @@ class LoopProducer:
 
 async def send_one(topic: str) -> int:
     # --8<-- [start:one]
-    producer = LoopProducer({"bootstrap.servers": BOOTSTRAP_SERVERS})
+    producer = LoopProducer({"bootstrap.servers": BOOTSTRAP_SERVERS, **SECURITY})
     try:
         message = await (await producer.send(topic, b"order-1", key=b"customer-7"))
     finally:
@@ -75,7 +78,7 @@ async def send_one(topic: str) -> int:
 
 async def send_many(topic: str, count: int = 100) -> list[int]:
     # --8<-- [start:many]
-    producer = LoopProducer({"bootstrap.servers": BOOTSTRAP_SERVERS})
+    producer = LoopProducer({"bootstrap.servers": BOOTSTRAP_SERVERS, **SECURITY})
     try:
         pending = [await producer.send(topic, f"event-{i}".encode()) for i in range(count)]
         messages = await asyncio.gather(*pending)
@@ -88,7 +91,7 @@ async def send_many(topic: str, count: int = 100) -> list[int]:
 async def send_too_large(topic: str) -> KafkaException:
     """`topic` refuses records over 1 KiB (max.message.bytes=1024)."""
     # --8<-- [start:error]
-    producer = LoopProducer({"bootstrap.servers": BOOTSTRAP_SERVERS})
+    producer = LoopProducer({"bootstrap.servers": BOOTSTRAP_SERVERS, **SECURITY})
     try:
         await (await producer.send(topic, b"x" * 4000))
     except KafkaException as exc:
@@ -101,7 +104,7 @@ async def send_too_large(topic: str) -> KafkaException:
 
 async def close_delivers(topic: str, count: int = 100) -> tuple[int, list[bool]]:
     # --8<-- [start:close]
-    producer = LoopProducer({"bootstrap.servers": BOOTSTRAP_SERVERS, "linger.ms": 1000})
+    producer = LoopProducer({"bootstrap.servers": BOOTSTRAP_SERVERS, **SECURITY, "linger.ms": 1000})
     pending = [await producer.send(topic, f"event-{i}".encode()) for i in range(count)]
     remaining = await producer.close(timeout=10)  # 0: nothing left in the queue
     await asyncio.sleep(0)  # let the loop run the last call_soon_threadsafe callbacks

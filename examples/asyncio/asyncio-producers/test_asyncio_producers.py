@@ -9,8 +9,10 @@ from aiokafka.errors import MessageSizeTooLargeError
 from confluent_kafka import KafkaError
 from confluent_kafka.aio import AIOProducer
 
-from kafkalab import new_topic
+from kafkalab import client_settings, new_topic
 from kafkalab.lab import read_partition, wait_until
+
+SECURITY = client_settings("confluent-kafka")
 
 CLIENTS = ["01_aioproducer.py", "02_aiokafka.py", "03_sync_producer.py"]
 
@@ -113,7 +115,7 @@ def test_defaults_of_the_installed_clients(librdkafka_default):
 
 def test_aioproducer_refuses_headers(kafka_topic, kafka_bootstrap):
     async def with_headers() -> None:
-        async with AIOProducer({"bootstrap.servers": kafka_bootstrap}) as producer:
+        async with AIOProducer({"bootstrap.servers": kafka_bootstrap, **SECURITY}) as producer:
             await producer.produce(kafka_topic, value=b"v", headers=[("event_id", b"1")])
 
     with pytest.raises(NotImplementedError, match="Headers are not supported in AIOProducer"):

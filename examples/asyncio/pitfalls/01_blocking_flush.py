@@ -7,7 +7,10 @@ import uuid
 
 from confluent_kafka import Producer
 
+import kafkalab
+
 BOOTSTRAP_SERVERS = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "localhost:9092")
+SECURITY = kafkalab.client_settings("confluent-kafka")
 TICK = 0.01  # the heartbeat's period: its lag is how late it wakes up
 
 
@@ -25,9 +28,9 @@ async def heartbeat(stop: asyncio.Event, lags: list[float]) -> None:
 
 def queued_producer(topic: str, count: int) -> Producer:
     """A producer holding `count` records that linger.ms keeps from leaving on their own."""
-    producer = Producer({"bootstrap.servers": BOOTSTRAP_SERVERS, "linger.ms": 10000, "acks": "all"})
+    producer = Producer({"bootstrap.servers": BOOTSTRAP_SERVERS, **SECURITY, "linger.ms": 10000, "acks": "all"})
     if count == 0:  # one record the cluster cannot take: a topic that does not exist, for 1.5 s
-        producer = Producer({"bootstrap.servers": BOOTSTRAP_SERVERS, "message.timeout.ms": 1500})
+        producer = Producer({"bootstrap.servers": BOOTSTRAP_SERVERS, **SECURITY, "message.timeout.ms": 1500})
         producer.produce(f"no-such-topic-{uuid.uuid4().hex[:8]}", value=b"waits for the cluster")
         return producer
     for i in range(count):

@@ -6,12 +6,15 @@ import time
 
 from confluent_kafka.aio import AIOProducer
 
+import kafkalab
+
 BOOTSTRAP_SERVERS = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "localhost:9092")
+SECURITY = kafkalab.client_settings("confluent-kafka")
 
 
 async def one_await(topic: str) -> float:
     # --8<-- [start:one]
-    async with AIOProducer({"bootstrap.servers": BOOTSTRAP_SERVERS}) as producer:
+    async with AIOProducer({"bootstrap.servers": BOOTSTRAP_SERVERS, **SECURITY}) as producer:
         started = time.monotonic()
         delivered = await producer.produce(topic, value=b"order-1")
         await asyncio.wait_for(delivered, timeout=10)  # no flush(): only the buffer's timer moves it
@@ -22,7 +25,7 @@ async def one_await(topic: str) -> float:
 
 async def steady_traffic(topic: str, seconds: float = 4.0, every: float = 0.25) -> dict:
     # --8<-- [start:steady]
-    async with AIOProducer({"bootstrap.servers": BOOTSTRAP_SERVERS}) as producer:
+    async with AIOProducer({"bootstrap.servers": BOOTSTRAP_SERVERS, **SECURITY}) as producer:
         pending, deadline = [], time.monotonic() + seconds
         while time.monotonic() < deadline:  # a record every 0.25 s, like a quiet web service
             pending.append(await producer.produce(topic, value=f"event-{len(pending)}".encode()))

@@ -6,18 +6,22 @@ import os
 from aiokafka import AIOKafkaProducer
 from confluent_kafka.aio import AIOProducer
 
+import kafkalab
+
 BOOTSTRAP_SERVERS = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "localhost:9092")
+AIOKAFKA_SECURITY = kafkalab.client_settings("aiokafka")
+CONFLUENT_SECURITY = kafkalab.client_settings("confluent-kafka")
 
 
 def created_at_import_time() -> dict[str, str]:
     errors = {}
     # --8<-- [start:outside]
     try:
-        AIOProducer({"bootstrap.servers": BOOTSTRAP_SERVERS})  # module level, no loop running
+        AIOProducer({"bootstrap.servers": BOOTSTRAP_SERVERS, **CONFLUENT_SECURITY})  # module level, no loop running
     except RuntimeError as exc:
         errors["AIOProducer"] = str(exc)
     try:
-        AIOKafkaProducer(bootstrap_servers=BOOTSTRAP_SERVERS)
+        AIOKafkaProducer(bootstrap_servers=BOOTSTRAP_SERVERS, **AIOKAFKA_SECURITY)
     except RuntimeError as exc:
         errors["AIOKafkaProducer"] = str(exc)
     # --8<-- [end:outside]
@@ -25,7 +29,7 @@ def created_at_import_time() -> dict[str, str]:
 
 
 async def make_producer() -> AIOProducer:
-    return AIOProducer({"bootstrap.servers": BOOTSTRAP_SERVERS})
+    return AIOProducer({"bootstrap.servers": BOOTSTRAP_SERVERS, **CONFLUENT_SECURITY})
 
 
 async def use_from_another_loop(producer: AIOProducer, topic: str) -> dict:
@@ -50,7 +54,7 @@ def second_loop(topic: str) -> dict:
 
 
 async def start_aiokafka() -> AIOKafkaProducer:
-    producer = AIOKafkaProducer(bootstrap_servers=BOOTSTRAP_SERVERS)
+    producer = AIOKafkaProducer(bootstrap_servers=BOOTSTRAP_SERVERS, **AIOKAFKA_SECURITY)
     await producer.start()
     return producer
 

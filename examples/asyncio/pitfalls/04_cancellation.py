@@ -7,12 +7,16 @@ import os
 from aiokafka import AIOKafkaProducer
 from confluent_kafka.aio import AIOProducer
 
+import kafkalab
+
 BOOTSTRAP_SERVERS = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "localhost:9092")
+AIOKAFKA_SECURITY = kafkalab.client_settings("aiokafka")
+CONFLUENT_SECURITY = kafkalab.client_settings("confluent-kafka")
 
 
 async def aioproducer_cancelled(topic: str) -> bool:
     # --8<-- [start:aioproducer]
-    async with AIOProducer({"bootstrap.servers": BOOTSTRAP_SERVERS}) as producer:
+    async with AIOProducer({"bootstrap.servers": BOOTSTRAP_SERVERS, **CONFLUENT_SECURITY}) as producer:
         delivered = await producer.produce(topic, value=b"cancelled by a timeout")
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(delivered, timeout=0.1)  # the client gave up waiting
@@ -22,7 +26,7 @@ async def aioproducer_cancelled(topic: str) -> bool:
 
 async def aiokafka_cancelled(topic: str) -> bool:
     # --8<-- [start:aiokafka]
-    async with AIOKafkaProducer(bootstrap_servers=BOOTSTRAP_SERVERS, linger_ms=500) as producer:
+    async with AIOKafkaProducer(bootstrap_servers=BOOTSTRAP_SERVERS, **AIOKAFKA_SECURITY, linger_ms=500) as producer:
         await producer.partitions_for(topic)  # metadata known: send() appends at once
         request = asyncio.create_task(producer.send_and_wait(topic, value=b"cancelled by a timeout"))
         await asyncio.sleep(0.05)

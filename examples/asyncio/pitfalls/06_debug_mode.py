@@ -6,12 +6,15 @@ import os
 
 from confluent_kafka.aio import AIOProducer
 
+import kafkalab
+
 BOOTSTRAP_SERVERS = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "localhost:9092")
+SECURITY = kafkalab.client_settings("confluent-kafka")
 
 
 async def handler_awaiting_delivery(topic: str, watch: float = 3.0) -> dict:
     # --8<-- [start:debug]
-    async with AIOProducer({"bootstrap.servers": BOOTSTRAP_SERVERS}) as producer:
+    async with AIOProducer({"bootstrap.servers": BOOTSTRAP_SERVERS, **SECURITY}) as producer:
         delivered = await producer.produce(topic, value=b"order-1")
         handler = asyncio.create_task(asyncio.wait_for(delivered, timeout=watch))  # a request awaiting it
         await asyncio.sleep(0.1)

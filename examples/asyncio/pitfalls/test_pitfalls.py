@@ -19,7 +19,7 @@ def test_flush_on_the_loop_stops_the_loop_for_as_long_as_it_waits(example, kafka
     assert waiting["on_loop"]["flush"] >= 1.2
     assert waiting["on_loop"]["max_lag"] >= 1.2  # the heartbeat slept through the whole flush
     assert waiting["in_executor"]["flush"] >= 1.2
-    assert waiting["in_executor"]["max_lag"] < 0.25  # in an executor the loop kept running
+    assert waiting["in_executor"]["max_lag"] < 0.5  # in an executor the loop kept running (0.26 s seen at load 10)
     assert waiting["in_executor"]["ticks"] > 2 * waiting["on_loop"]["ticks"]
     on_loop = busy["on_loop"]
     assert on_loop["remaining"] == 0 and busy["in_executor"]["remaining"] == 0

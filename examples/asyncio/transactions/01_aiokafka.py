@@ -10,6 +10,7 @@ from aiokafka.errors import IllegalOperation, ProducerFenced
 import kafkalab
 
 BOOTSTRAP_SERVERS = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "localhost:9092")
+SECURITY = kafkalab.client_settings("aiokafka")
 
 
 class OrderRejected(Exception):
@@ -20,6 +21,7 @@ async def transactional_producer(transactional_id: str) -> AIOKafkaProducer:
     # --8<-- [start:init]
     producer = AIOKafkaProducer(
         bootstrap_servers=BOOTSTRAP_SERVERS,
+        **SECURITY,
         transactional_id=transactional_id,  # implies enable_idempotence=True and acks=all
         transaction_timeout_ms=60000,
     )
@@ -68,6 +70,7 @@ async def read(topic: str, isolation_level: str, timeout: float = 10.0) -> list[
     # --8<-- [start:read]
     consumer = AIOKafkaConsumer(
         bootstrap_servers=BOOTSTRAP_SERVERS,
+        **SECURITY,
         isolation_level=isolation_level,  # aiokafka's default is read_uncommitted
         enable_auto_commit=False,
     )

@@ -10,11 +10,12 @@ from confluent_kafka.aio import AIOProducer
 import kafkalab
 
 BOOTSTRAP_SERVERS = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "localhost:9092")
+SECURITY = kafkalab.client_settings("confluent-kafka")
 
 
 async def transactional_producer(transactional_id: str) -> AIOProducer:
     # --8<-- [start:init]
-    producer = AIOProducer({"bootstrap.servers": BOOTSTRAP_SERVERS, "transactional.id": transactional_id})
+    producer = AIOProducer({"bootstrap.servers": BOOTSTRAP_SERVERS, **SECURITY, "transactional.id": transactional_id})
     await producer.init_transactions(30)  # in a pool thread: the loop keeps running
     # --8<-- [end:init]
     return producer

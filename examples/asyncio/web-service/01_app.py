@@ -13,7 +13,10 @@ from aiokafka.errors import KafkaError
 from fastapi import FastAPI, HTTPException, Request
 from pydantic import BaseModel
 
+import kafkalab
+
 BOOTSTRAP_SERVERS = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "localhost:9092")
+SECURITY = kafkalab.client_settings("aiokafka")
 TOPIC = os.environ.get("EVENTS_TOPIC", "task-events")
 ACKS = os.environ.get("EVENTS_ACKS", "all")  # "all" or "1"
 MODE = os.environ.get("EVENTS_MODE", "await")  # "await": answer once stored; "collect": answer at once
@@ -32,6 +35,7 @@ def new_producer() -> AIOKafkaProducer:
     # --8<-- [start:producer]
     return AIOKafkaProducer(
         bootstrap_servers=BOOTSTRAP_SERVERS,
+        **SECURITY,
         acks="all" if ACKS == "all" else int(ACKS),
         enable_idempotence=ACKS == "all",  # aiokafka refuses idempotence with acks=1
         linger_ms=LINGER_MS,

@@ -24,8 +24,14 @@ def events_topic(kafka_bootstrap):
     return new_topic(kafka_bootstrap, "task-events", partitions=3)
 
 
-async def traffic(url: str, stop_after: float | None, on_stop, workers: int = 20, limit: float = 30.0) -> list[dict]:
-    """`workers` clients post events until the server stops answering; `on_stop` runs after `stop_after` s."""
+MID_TRAFFIC = 50  # requests answered before SIGTERM: every client has had several
+
+
+async def traffic(
+    url: str, stop_after: float | None, on_stop, workers: int = 20, limit: float = 30.0, answered: int = 0
+) -> list[dict]:
+    """`workers` clients post events until the server stops answering; `on_stop` runs after `stop_after` s
+    once `answered` requests have been accepted (a loaded machine or a TLS cluster answers fewer per second)."""
     accepted: list[dict] = []
 
     async def client(n: int) -> None:
@@ -46,6 +52,8 @@ async def traffic(url: str, stop_after: float | None, on_stop, workers: int = 20
     clients = [asyncio.create_task(client(n)) for n in range(workers)]
     if stop_after is not None:
         await asyncio.sleep(stop_after)
+        while len(accepted) < answered and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
         on_stop()
     await asyncio.gather(*clients)
     return accepted
@@ -86,13 +94,13 @@ def test_sigterm_mid_traffic_loses_nothing_acknowledged(
     example("01_app.py")
     env = {"EVENTS_TOPIC": events_topic, "EVENTS_MODE": mode, "EVENTS_LINGER_MS": str(linger_ms)}
     with server.serve("01_app.py", env, tmp_path / "uvicorn.log") as running:
-        accepted = asyncio.run(traffic(running.url, 1.5, running.terminate))
+        accepted = asyncio.run(traffic(running.url, 1.5, running.terminate, answered=MID_TRAFFIC))
         # uvicorn re-raises the SIGTERM it caught once its graceful shutdown (lifespan included) is done
         assert running.wait(30) == -signal.SIGTERM, running.log.read_text()[-2000:]
         assert "Traceback" not in running.log.read_text()
     stored = stored_events(kafka_bootstrap, events_topic)
 
-    assert len(accepted) > 20
+    assert len(accepted) >= MID_TRAFFIC
     missing = {a["event_id"] for a in accepted} - set(stored)
     assert not missing, f"{len(missing)} of {len(accepted)} acknowledged events not in the topic"
     assert len(stored) >= len(accepted)  # requests cut off mid-answer may be stored without a 202
@@ -104,11 +112,11 @@ def test_without_a_shutdown_acknowledged_events_are_lost(example, events_topic, 
     example("02_app_without_shutdown.py")
     env = {"EVENTS_TOPIC": events_topic, "EVENTS_MODE": "collect", "EVENTS_LINGER_MS": str(linger_ms)}
     with server.serve("02_app_without_shutdown.py", env, tmp_path / "uvicorn.log") as running:
-        accepted = asyncio.run(traffic(running.url, 1.5, running.terminate))
+        accepted = asyncio.run(traffic(running.url, 1.5, running.terminate, answered=MID_TRAFFIC))
         running.wait(30)
     stored = stored_events(kafka_bootstrap, events_topic)
 
     missing = {a["event_id"] for a in accepted} - set(stored)
-    assert len(accepted) > 20
+    assert len(accepted) >= MID_TRAFFIC
     print(f"\nno shutdown, linger_ms={linger_ms}: {len(missing)} of {len(accepted)} acknowledged events lost")
     assert len(missing) >= 1, "every acknowledged event arrived although nothing flushed at shutdown"

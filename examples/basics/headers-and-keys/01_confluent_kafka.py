@@ -8,11 +8,12 @@ from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition
 import kafkalab
 
 BOOTSTRAP_SERVERS = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "localhost:9092")
+SECURITY = kafkalab.client_settings("confluent-kafka")
 
 
 def send_with_headers(topic: str) -> int:
     # --8<-- [start:headers]
-    producer = Producer({"bootstrap.servers": BOOTSTRAP_SERVERS})
+    producer = Producer({"bootstrap.servers": BOOTSTRAP_SERVERS, **SECURITY})
     producer.produce(
         topic,
         key=b"order-42",
@@ -27,7 +28,7 @@ def send_with_headers(topic: str) -> int:
 
 def read_headers(topic: str, count: int = 2) -> list:
     # --8<-- [start:read-headers]
-    consumer = Consumer({"bootstrap.servers": BOOTSTRAP_SERVERS, "group.id": "headers-reader"})
+    consumer = Consumer({"bootstrap.servers": BOOTSTRAP_SERVERS, **SECURITY, "group.id": "headers-reader"})
     consumer.assign([TopicPartition(topic, 0, 0)])
     seen = []
     deadline = time.monotonic() + 10
@@ -45,7 +46,7 @@ def read_headers(topic: str, count: int = 2) -> list:
 
 def partitions_by_key(topic: str, keys: list[bytes], config: dict | None = None, rounds: int = 3) -> dict:
     # --8<-- [start:keys]
-    producer = Producer({"bootstrap.servers": BOOTSTRAP_SERVERS, **(config or {})})
+    producer = Producer({"bootstrap.servers": BOOTSTRAP_SERVERS, **SECURITY, **(config or {})})
     landed = {}
 
     def on_delivery(err, msg):
@@ -63,7 +64,7 @@ def partitions_by_key(topic: str, keys: list[bytes], config: dict | None = None,
 
 def java_compatible_config() -> dict:
     # --8<-- [start:murmur2]
-    config = {"bootstrap.servers": BOOTSTRAP_SERVERS, "partitioner": "murmur2_random"}
+    config = {"bootstrap.servers": BOOTSTRAP_SERVERS, **SECURITY, "partitioner": "murmur2_random"}
     # --8<-- [end:murmur2]
     return config
 
@@ -71,7 +72,7 @@ def java_compatible_config() -> dict:
 def partitions_without_key(
     topic: str, bursts: int = 1, per_burst: int = 600, pause: float = 0.0, config: dict | None = None
 ) -> list[int]:
-    producer = Producer({"bootstrap.servers": BOOTSTRAP_SERVERS, **(config or {})})
+    producer = Producer({"bootstrap.servers": BOOTSTRAP_SERVERS, **SECURITY, **(config or {})})
     producer.produce(topic, value=b"warm-up")  # until it knows the partition leaders, librdkafka is not sticky
     producer.flush(10)
     # --8<-- [start:keyless]

@@ -9,11 +9,12 @@ from kafka.partitioner import StickyPartitioner
 import kafkalab
 
 BOOTSTRAP_SERVERS = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "localhost:9092")
+SECURITY = kafkalab.client_settings("kafka-python")
 
 
 def send_with_headers(topic: str) -> None:
     # --8<-- [start:headers]
-    producer = KafkaProducer(bootstrap_servers=BOOTSTRAP_SERVERS)
+    producer = KafkaProducer(bootstrap_servers=BOOTSTRAP_SERVERS, **SECURITY)
     producer.send(
         topic,
         key=b"order-42",
@@ -26,7 +27,7 @@ def send_with_headers(topic: str) -> None:
 
 def read_headers(topic: str, count: int = 1) -> list:
     # --8<-- [start:read-headers]
-    consumer = KafkaConsumer(bootstrap_servers=BOOTSTRAP_SERVERS, enable_auto_commit=False)
+    consumer = KafkaConsumer(bootstrap_servers=BOOTSTRAP_SERVERS, **SECURITY, enable_auto_commit=False)
     partition = TopicPartition(topic, 0)
     consumer.assign([partition])
     consumer.seek(partition, 0)
@@ -42,7 +43,7 @@ def read_headers(topic: str, count: int = 1) -> list:
 
 def partitions_by_key(topic: str, keys: list[bytes], rounds: int = 3) -> dict:
     # --8<-- [start:keys]
-    producer = KafkaProducer(bootstrap_servers=BOOTSTRAP_SERVERS)
+    producer = KafkaProducer(bootstrap_servers=BOOTSTRAP_SERVERS, **SECURITY)
     landed = {}
     for _ in range(rounds):
         for key in keys:
@@ -57,7 +58,7 @@ def partitions_without_key(
     topic: str, bursts: int = 1, per_burst: int = 600, pause: float = 0.0, config: dict | None = None
 ) -> list[int]:
     # --8<-- [start:keyless]
-    producer = KafkaProducer(bootstrap_servers=BOOTSTRAP_SERVERS, **(config or {}))
+    producer = KafkaProducer(bootstrap_servers=BOOTSTRAP_SERVERS, **SECURITY, **(config or {}))
     futures = []
     for _ in range(bursts):
         futures += [producer.send(topic, value=b"x" * 100) for _ in range(per_burst)]  # no key

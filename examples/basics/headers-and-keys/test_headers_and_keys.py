@@ -16,6 +16,9 @@ from kafka.partitioner.default import murmur2
 import kafkalab
 from kafkalab import logdump
 
+CONFLUENT_SECURITY = kafkalab.client_settings("confluent-kafka")
+KAFKA_PYTHON_SECURITY = kafkalab.client_settings("kafka-python")
+
 KEYS = [f"order-{i}".encode() for i in range(24)]
 PARTITIONS = 6
 
@@ -39,7 +42,7 @@ def test_confluent_kafka_headers_round_trip(example, kafka_topic):
     mod = example("01_confluent_kafka.py")
     assert mod.send_with_headers(kafka_topic) == 0
 
-    plain = mod.Producer({"bootstrap.servers": mod.BOOTSTRAP_SERVERS})
+    plain = mod.Producer({"bootstrap.servers": mod.BOOTSTRAP_SERVERS, **CONFLUENT_SECURITY})
     plain.produce(kafka_topic, value=b"plain", headers=[("empty", None)])
     plain.produce(kafka_topic, value=b"bare")
     assert plain.flush(10) == 0
@@ -56,7 +59,7 @@ def test_confluent_kafka_headers_round_trip(example, kafka_topic):
 
 def test_confluent_kafka_rejects_other_header_value_types(example, kafka_topic):
     mod = example("01_confluent_kafka.py")
-    producer = mod.Producer({"bootstrap.servers": mod.BOOTSTRAP_SERVERS})
+    producer = mod.Producer({"bootstrap.servers": mod.BOOTSTRAP_SERVERS, **CONFLUENT_SECURITY})
     with pytest.raises(TypeError, match="expected header value to be None, binary, or unicode string, not int"):
         producer.produce(kafka_topic, value=b"event", headers={"attempt": 1})
     assert producer.flush(10) == 0
@@ -79,7 +82,7 @@ def test_kafka_python_headers_round_trip(example, kafka_topic):
     ],
 )
 def test_kafka_python_wants_a_list_of_str_bytes_pairs(kafka_bootstrap, kafka_topic, headers, message):
-    producer = KafkaProducer(bootstrap_servers=kafka_bootstrap)
+    producer = KafkaProducer(bootstrap_servers=kafka_bootstrap, **KAFKA_PYTHON_SECURITY)
     try:
         with pytest.raises(TypeError, match=re.escape(message)):
             producer.send(kafka_topic, value=b"event", headers=headers)
@@ -114,17 +117,24 @@ def test_records_of_one_key_are_read_back_in_the_order_they_were_written(example
     topic = kafkalab.new_topic(kafka_bootstrap, "key-order", partitions=PARTITIONS)
     keys = [b"order-1", b"order-2", b"order-3"]
     if client.startswith("01"):
-        producer = example(client).Producer({"bootstrap.servers": kafka_bootstrap})
+        producer = example(client).Producer({"bootstrap.servers": kafka_bootstrap, **CONFLUENT_SECURITY})
         for i in range(30):
             producer.produce(topic, key=keys[i % 3], value=b"%d" % i)
         assert producer.flush(10) == 0
     else:
-        producer = KafkaProducer(bootstrap_servers=kafka_bootstrap)
+        producer = KafkaProducer(bootstrap_servers=kafka_bootstrap, **KAFKA_PYTHON_SECURITY)
         for i in range(30):
             producer.send(topic, key=keys[i % 3], value=b"%d" % i)
         producer.close(timeout=10)
 
-    consumer = Consumer({"bootstrap.servers": kafka_bootstrap, "group.id": "order-reader", "enable.auto.commit": False})
+    consumer = Consumer(
+        {
+            "bootstrap.servers": kafka_bootstrap,
+            **CONFLUENT_SECURITY,
+            "group.id": "order-reader",
+            "enable.auto.commit": False,
+        }
+    )
     consumer.assign([TopicPartition(topic, p, 0) for p in range(PARTITIONS)])
     read = {}
     deadline = time.monotonic() + 20
@@ -151,14 +161,21 @@ def await_partition_count(bootstrap: str, topic: str, count: int, timeout: float
 def test_adding_partitions_moves_keys_but_not_their_older_records(example, kafka_bootstrap, keyed_topic):
     python = example("02_kafka_python.py")
     before = {k: p.pop() for k, p in python.partitions_by_key(keyed_topic, KEYS, rounds=1).items()}
-    admin = AdminClient({"bootstrap.servers": kafka_bootstrap})
+    admin = AdminClient({"bootstrap.servers": kafka_bootstrap, **CONFLUENT_SECURITY})
     admin.create_partitions([NewPartitions(keyed_topic, 2 * PARTITIONS)])[keyed_topic].result(30)
     await_partition_count(kafka_bootstrap, keyed_topic, 2 * PARTITIONS)
     after = {k: p.pop() for k, p in python.partitions_by_key(keyed_topic, KEYS, rounds=1).items()}
 
     assert after == {k: (murmur2(k) & 0x7FFFFFFF) % (2 * PARTITIONS) for k in KEYS}
     assert sum(before[k] != after[k] for k in KEYS) > len(KEYS) // 2  # 13 of the 24 keys move
-    consumer = Consumer({"bootstrap.servers": kafka_bootstrap, "group.id": "keys-reader", "enable.auto.commit": False})
+    consumer = Consumer(
+        {
+            "bootstrap.servers": kafka_bootstrap,
+            **CONFLUENT_SECURITY,
+            "group.id": "keys-reader",
+            "enable.auto.commit": False,
+        }
+    )
     consumer.assign([TopicPartition(keyed_topic, p, 0) for p in range(2 * PARTITIONS)])
     found, read = {}, 0
     deadline = time.monotonic() + 20

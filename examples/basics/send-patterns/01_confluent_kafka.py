@@ -8,11 +8,12 @@ from confluent_kafka import KafkaError, KafkaException, Message, Producer
 import kafkalab
 
 BOOTSTRAP_SERVERS = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "localhost:9092")
+SECURITY = kafkalab.client_settings("confluent-kafka")
 
 
 def new_producer() -> Producer:
     # --8<-- [start:config]
-    producer = Producer({"bootstrap.servers": BOOTSTRAP_SERVERS})
+    producer = Producer({"bootstrap.servers": BOOTSTRAP_SERVERS, **SECURITY})
     # --8<-- [end:config]
     return producer
 

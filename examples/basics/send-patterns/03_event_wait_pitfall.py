@@ -12,6 +12,7 @@ import kafkalab
 from kafkalab.lab import read_partition
 
 BOOTSTRAP_SERVERS = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "localhost:9092")
+SECURITY = kafkalab.client_settings("confluent-kafka")
 
 
 # --8<-- [start:pitfall]
@@ -38,7 +39,7 @@ def send_and_wait_on_event(producer: Producer, topic: str, value: bytes, timeout
 
 def main(topic: str | None = None, timeout: float = 3.0) -> dict:
     topic = topic or kafkalab.new_topic(BOOTSTRAP_SERVERS, "event-wait")
-    producer = Producer({"bootstrap.servers": BOOTSTRAP_SERVERS})
+    producer = Producer({"bootstrap.servers": BOOTSTRAP_SERVERS, **SECURITY})
     try:
         send_and_wait_on_event(producer, topic, b"waited-for", timeout)
         timed_out = False

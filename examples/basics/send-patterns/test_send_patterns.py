@@ -18,6 +18,8 @@ from kafka.errors import MessageSizeTooLargeError
 import kafkalab
 from kafkalab.lab import read_partition, wait_until
 
+SECURITY = kafkalab.client_settings("confluent-kafka")
+
 TOO_BIG = b"x" * 4096  # the topic below accepts record batches up to 1 KiB
 
 
@@ -173,7 +175,7 @@ def test_event_wait_recipe_times_out_yet_the_record_is_written(example, kafka_to
 
 def test_event_wait_recipe_sending_again_after_the_timeout_writes_a_duplicate(example, kafka_topic, kafka_bootstrap):
     mod = example("03_event_wait_pitfall.py")
-    producer = Producer({"bootstrap.servers": kafka_bootstrap})
+    producer = Producer({"bootstrap.servers": kafka_bootstrap, **SECURITY})
     with pytest.raises(TimeoutError):
         mod.send_and_wait_on_event(producer, kafka_topic, b"order-42 accepted", timeout=2.0)
     producer.produce(kafka_topic, b"order-42 accepted")  # the caller took the timeout for "not sent"
@@ -183,7 +185,7 @@ def test_event_wait_recipe_sending_again_after_the_timeout_writes_a_duplicate(ex
 
 def test_event_wait_recipe_works_when_another_thread_polls(example, kafka_topic):
     mod = example("03_event_wait_pitfall.py")
-    producer = mod.Producer({"bootstrap.servers": mod.BOOTSTRAP_SERVERS})
+    producer = mod.Producer({"bootstrap.servers": mod.BOOTSTRAP_SERVERS, **SECURITY})
     stop = threading.Event()
 
     def keep_polling():
@@ -204,7 +206,7 @@ def test_event_wait_recipe_works_when_another_thread_polls(example, kafka_topic)
 
 def test_confluent_kafka_negative_poll_timeout_waits_for_an_event(kafka_topic, kafka_bootstrap):
     """Why send_sync never passes a negative timeout: poll(-0.5) is not "0.5 s ago", it blocks until an event."""
-    producer = Producer({"bootstrap.servers": kafka_bootstrap})
+    producer = Producer({"bootstrap.servers": kafka_bootstrap, **SECURITY})
     poller = threading.Thread(target=producer.poll, args=(-0.5,), daemon=True)
     poller.start()
     poller.join(2.0)

@@ -11,6 +11,7 @@ import kafkalab
 from kafkalab.lab import read_partition
 
 BOOTSTRAP_SERVERS = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "localhost:9092")
+SECURITY = kafkalab.client_settings("confluent-kafka")
 
 
 def wait_until_in_log(topic: str, count: int, timeout: float = 15.0) -> int:
@@ -23,7 +24,7 @@ def wait_until_in_log(topic: str, count: int, timeout: float = 15.0) -> int:
 
 def callbacks_wait_for_poll(topic: str, count: int = 5) -> dict:
     # --8<-- [start:no-poll]
-    producer = Producer({"bootstrap.servers": BOOTSTRAP_SERVERS})
+    producer = Producer({"bootstrap.servers": BOOTSTRAP_SERVERS, **SECURITY})
     ran_on = []
 
     def on_delivery(err, msg):
@@ -41,7 +42,7 @@ def callbacks_wait_for_poll(topic: str, count: int = 5) -> dict:
 
 def queue_fills_without_poll(topic: str) -> dict:
     # --8<-- [start:queue-full]
-    producer = Producer({"bootstrap.servers": BOOTSTRAP_SERVERS, "queue.buffering.max.messages": 5})
+    producer = Producer({"bootstrap.servers": BOOTSTRAP_SERVERS, **SECURITY, "queue.buffering.max.messages": 5})
     for i in range(5):
         producer.produce(topic, value=f"event-{i}".encode())  # no callback at all
     written = wait_until_in_log(topic, 5)
@@ -61,7 +62,7 @@ def queue_fills_without_poll(topic: str) -> dict:
 def flush_counts_what_is_left() -> dict:
     missing = f"no-such-topic-{uuid.uuid4().hex[:8]}"  # auto-creation is off: this topic never appears
     # --8<-- [start:flush-count]
-    producer = Producer({"bootstrap.servers": BOOTSTRAP_SERVERS, "message.timeout.ms": 3000})
+    producer = Producer({"bootstrap.servers": BOOTSTRAP_SERVERS, **SECURITY, "message.timeout.ms": 3000})
     errors = []
     producer.produce(missing, value=b"nowhere to go", on_delivery=lambda err, msg: errors.append(err))
     still_queued = producer.flush(1)  # 1: flush() gave up after 1 s; it does not raise
@@ -72,7 +73,7 @@ def flush_counts_what_is_left() -> dict:
 
 def forget_to_flush(topic: str, count: int = 100) -> None:
     # --8<-- [start:no-flush]
-    producer = Producer({"bootstrap.servers": BOOTSTRAP_SERVERS})
+    producer = Producer({"bootstrap.servers": BOOTSTRAP_SERVERS, **SECURITY})
     for i in range(count):
         producer.produce(topic, value=f"event-{i}".encode())
     # returning without flush(): the producer is destroyed with its queue

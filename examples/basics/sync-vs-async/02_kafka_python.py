@@ -9,11 +9,12 @@ from kafka.errors import KafkaTimeoutError
 import kafkalab
 
 BOOTSTRAP_SERVERS = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "localhost:9092")
+SECURITY = kafkalab.client_settings("kafka-python")
 
 
 def callback_without_any_call(topic: str) -> dict:
     # --8<-- [start:no-call]
-    producer = KafkaProducer(bootstrap_servers=BOOTSTRAP_SERVERS)
+    producer = KafkaProducer(bootstrap_servers=BOOTSTRAP_SERVERS, **SECURITY)
     fired = threading.Event()
     ran_on = []
 
@@ -29,7 +30,7 @@ def callback_without_any_call(topic: str) -> dict:
 
 
 def flush_times_out(topic: str) -> dict:
-    producer = KafkaProducer(bootstrap_servers=BOOTSTRAP_SERVERS)
+    producer = KafkaProducer(bootstrap_servers=BOOTSTRAP_SERVERS, **SECURITY)
     # --8<-- [start:flush-timeout]
     future = producer.send(topic, value=b"event")
     try:
@@ -45,7 +46,7 @@ def flush_times_out(topic: str) -> dict:
 
 def close_flushes(topic: str, count: int = 100) -> None:
     # --8<-- [start:close]
-    producer = KafkaProducer(bootstrap_servers=BOOTSTRAP_SERVERS)
+    producer = KafkaProducer(bootstrap_servers=BOOTSTRAP_SERVERS, **SECURITY)
     for i in range(count):
         producer.send(topic, value=f"event-{i}".encode())
     producer.close(timeout=10)  # flushes first, then stops the sender thread

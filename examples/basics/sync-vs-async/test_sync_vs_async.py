@@ -12,7 +12,11 @@ from confluent_kafka import KafkaError, Producer
 from confluent_kafka.admin import AdminClient
 from kafka import KafkaProducer
 
+import kafkalab
 from kafkalab.lab import read_partition
+
+CONFLUENT_SECURITY = kafkalab.client_settings("confluent-kafka")
+KAFKA_PYTHON_SECURITY = kafkalab.client_settings("kafka-python")
 
 
 def test_confluent_kafka_callbacks_wait_for_flush(example, kafka_topic):
@@ -41,7 +45,7 @@ def test_confluent_kafka_flush_returns_what_is_still_queued(example, kafka_boots
     assert result["still_queued"] == 1
     assert result["after_timeout"] == 0  # 0 only means "queue empty": the record failed
     assert [err.code() for err in result["errors"]] == [KafkaError._MSG_TIMED_OUT]
-    topics = AdminClient({"bootstrap.servers": kafka_bootstrap}).list_topics(timeout=10).topics
+    topics = AdminClient({"bootstrap.servers": kafka_bootstrap, **CONFLUENT_SECURITY}).list_topics(timeout=10).topics
     assert result["topic"] not in topics, "producing to it did not create it"
 
 
@@ -58,7 +62,7 @@ def test_confluent_kafka_without_flush_records_are_lost(example, kafka_topic, ka
 
 
 def test_confluent_kafka_close_flushes_without_a_timeout_of_its_own(kafka_topic, kafka_bootstrap):
-    producer = Producer({"bootstrap.servers": kafka_bootstrap})
+    producer = Producer({"bootstrap.servers": kafka_bootstrap, **CONFLUENT_SECURITY})
     reports = []
 
     def on_delivery(err, msg):
@@ -73,7 +77,7 @@ def test_confluent_kafka_close_flushes_without_a_timeout_of_its_own(kafka_topic,
     with pytest.raises(RuntimeError, match="closed"):
         producer.produce(kafka_topic, b"too late")
 
-    stuck = Producer({"bootstrap.servers": kafka_bootstrap, "message.timeout.ms": 3000})
+    stuck = Producer({"bootstrap.servers": kafka_bootstrap, **CONFLUENT_SECURITY, "message.timeout.ms": 3000})
     errors = []
     stuck.produce(f"no-such-topic-{uuid.uuid4().hex[:8]}", b"nowhere", on_delivery=lambda err, msg: errors.append(err))
     assert stuck.flush(0.5) == 1
@@ -88,8 +92,8 @@ def test_confluent_kafka_close_flushes_without_a_timeout_of_its_own(kafka_topic,
 
 def test_flush_sends_at_once_whatever_linger_says(kafka_topic, kafka_bootstrap):
     linger = 5000
-    confluent = Producer({"bootstrap.servers": kafka_bootstrap, "linger.ms": linger})
-    kafka_python = KafkaProducer(bootstrap_servers=kafka_bootstrap, linger_ms=linger)
+    confluent = Producer({"bootstrap.servers": kafka_bootstrap, **CONFLUENT_SECURITY, "linger.ms": linger})
+    kafka_python = KafkaProducer(bootstrap_servers=kafka_bootstrap, **KAFKA_PYTHON_SECURITY, linger_ms=linger)
     try:
         for producer, send in ((confluent, confluent.produce), (kafka_python, kafka_python.send)):
             send(kafka_topic, value=b"warm-up")
@@ -127,7 +131,7 @@ def test_kafka_python_close_flushes(example, kafka_topic, kafka_bootstrap):
 
 def test_kafka_python_slow_callback_holds_up_every_other_record(kafka_topic, kafka_bootstrap):
     """The sender thread runs the callbacks: while one sleeps, no other record of the producer completes."""
-    producer = KafkaProducer(bootstrap_servers=kafka_bootstrap)
+    producer = KafkaProducer(bootstrap_servers=kafka_bootstrap, **KAFKA_PYTHON_SECURITY)
     try:
         producer.send(kafka_topic, b"warm-up").get(timeout=10)
         started = time.monotonic()
@@ -144,7 +148,8 @@ def test_kafka_python_a_forgotten_producer_is_closed_for_you(kafka_topic, kafka_
     """Dropped without flush() or close(): garbage collection runs close(timeout=1), which flushes."""
 
     def forget() -> str:
-        producer = KafkaProducer(bootstrap_servers=kafka_bootstrap, linger_ms=60_000)  # nothing leaves on its own
+        # linger_ms=60000: nothing leaves on its own
+        producer = KafkaProducer(bootstrap_servers=kafka_bootstrap, **KAFKA_PYTHON_SECURITY, linger_ms=60_000)
         for i in range(100):
             producer.send(kafka_topic, f"event-{i}".encode())
         return producer.config["client_id"]

@@ -8,11 +8,12 @@ from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition
 import kafkalab
 
 BOOTSTRAP_SERVERS = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "localhost:9092")
+SECURITY = kafkalab.client_settings("confluent-kafka")
 
 
 def produce_one(topic: str) -> dict:
     # --8<-- [start:produce]
-    producer = Producer({"bootstrap.servers": BOOTSTRAP_SERVERS})
+    producer = Producer({"bootstrap.servers": BOOTSTRAP_SERVERS, **SECURITY})
     reports = []
     producer.produce(
         topic,
@@ -32,7 +33,7 @@ def produce_one(topic: str) -> dict:
 
 def read_back(topic: str, partition: int, offset: int) -> dict:
     # --8<-- [start:consume]
-    consumer = Consumer({"bootstrap.servers": BOOTSTRAP_SERVERS, "group.id": "first-message-reader"})
+    consumer = Consumer({"bootstrap.servers": BOOTSTRAP_SERVERS, **SECURITY, "group.id": "first-message-reader"})
     consumer.assign([TopicPartition(topic, partition, offset)])
     try:
         deadline = time.monotonic() + 10

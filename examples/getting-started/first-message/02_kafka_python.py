@@ -8,11 +8,12 @@ from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 import kafkalab
 
 BOOTSTRAP_SERVERS = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "localhost:9092")
+SECURITY = kafkalab.client_settings("kafka-python")
 
 
 def produce_one(topic: str) -> dict:
     # --8<-- [start:produce]
-    producer = KafkaProducer(bootstrap_servers=BOOTSTRAP_SERVERS)
+    producer = KafkaProducer(bootstrap_servers=BOOTSTRAP_SERVERS, **SECURITY)
     try:
         future = producer.send(topic, key=b"greeting", value=b"hello, kafka")
         metadata = future.get(timeout=10)  # raises if the broker refused the record
@@ -25,7 +26,7 @@ def produce_one(topic: str) -> dict:
 
 def read_back(topic: str, partition: int, offset: int) -> dict:
     # --8<-- [start:consume]
-    consumer = KafkaConsumer(bootstrap_servers=BOOTSTRAP_SERVERS, enable_auto_commit=False)
+    consumer = KafkaConsumer(bootstrap_servers=BOOTSTRAP_SERVERS, **SECURITY, enable_auto_commit=False)
     where = TopicPartition(topic, partition)
     consumer.assign([where])
     consumer.seek(where, offset)

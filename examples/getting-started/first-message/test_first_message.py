@@ -6,7 +6,10 @@ import uuid
 import pytest
 from confluent_kafka import Producer
 
+import kafkalab
 from kafkalab.lab import wait_until, watermarks
+
+SECURITY = kafkalab.client_settings("confluent-kafka")
 
 
 @pytest.mark.parametrize("filename", ["01_confluent_kafka.py", "02_kafka_python.py"])
@@ -39,14 +42,16 @@ def test_a_commit_marker_takes_an_offset(kafka_topic, kafka_bootstrap):
         assert err is None, err
         offsets.append(msg.offset())
 
-    transactional = Producer({"bootstrap.servers": kafka_bootstrap, "transactional.id": f"first-{uuid.uuid4()}"})
+    transactional = Producer(
+        {"bootstrap.servers": kafka_bootstrap, **SECURITY, "transactional.id": f"first-{uuid.uuid4()}"}
+    )
     transactional.init_transactions(30)
     transactional.begin_transaction()
     transactional.produce(kafka_topic, b"in a transaction", on_delivery=note)
     transactional.commit_transaction(30)
     # commit_transaction() returns once the commit is decided; the coordinator writes the marker after that
     wait_until(lambda: watermarks(kafka_bootstrap, kafka_topic) == (0, 2), 15, "the commit marker at offset 1")
-    plain = Producer({"bootstrap.servers": kafka_bootstrap})
+    plain = Producer({"bootstrap.servers": kafka_bootstrap, **SECURITY})
     for value in (b"after it", b"and the next"):
         plain.produce(kafka_topic, value, on_delivery=note)
     assert plain.flush(10) == 0

@@ -2,6 +2,7 @@
 read back from the brokers and the controller, listeners, heaps, threads, `kafkalab status`, Eligible
 Leader Replicas, how fast a silent broker is fenced, and what `make serve` / `make test` do."""
 
+import ast
 import os
 import re
 import subprocess
@@ -16,6 +17,8 @@ from kafka.admin import KafkaAdminClient
 import kafkalab
 from kafkalab.lab import wait_until
 from kafkalab.tools import run_tool
+
+SECURITY = kafkalab.client_settings("kafka-python")
 
 ROOT = Path(__file__).resolve().parents[3]
 PAGE = ROOT / "docs" / "getting-started" / "lab-cluster.md"
@@ -122,9 +125,9 @@ def test_status_and_bootstrap_print_what_the_page_shows(kafka_cluster):
     assert f"`kafkalab bootstrap` prints `{cli('bootstrap').strip()}`" in text
 
 
-def _elr_feature(bootstrap_servers: str):
+def _elr_feature(bootstrap_servers: str, security: dict):
     """The finalized level range of eligible.leader.replicas.version, or None when it is not finalized."""
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap_servers)
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap_servers, **security)
     try:
         return admin.describe_features().get("eligible.leader.replicas.version", {}).get("finalized")
     finally:
@@ -132,7 +135,7 @@ def _elr_feature(bootstrap_servers: str):
 
 
 def test_eligible_leader_replicas_are_on(kafka_bootstrap):
-    assert _elr_feature(kafka_bootstrap) == (1, 1)
+    assert _elr_feature(kafka_bootstrap, SECURITY) == (1, 1)
 
 
 def test_no_elr_formats_a_cluster_without_them(tmp_path):
@@ -143,7 +146,7 @@ def test_no_elr_formats_a_cluster_without_them(tmp_path):
     )
     try:
         cluster.up()
-        level = _elr_feature(cluster.bootstrap_servers)
+        level = _elr_feature(cluster.bootstrap_servers, {})  # a PLAINTEXT cluster of its own
     finally:
         cluster.down()
     assert level in (None, (0, 0)), level
@@ -211,7 +214,74 @@ def test_every_example_reads_the_bootstrap_servers_with_the_same_fallback():
     assert python and java
     for path in python:
         assert 'os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "localhost:9092")' in path.read_text(), path
-    readers = [p for p in java if "KAFKA_BOOTSTRAP_SERVERS" in p.read_text()]
+    readers = [p for p in java if '"KAFKA_BOOTSTRAP_SERVERS"' in p.read_text()]  # code, not a comment naming it
     assert readers
     for path in readers:
         assert 'getOrDefault("KAFKA_BOOTSTRAP_SERVERS", "localhost:9092")' in path.read_text(), path
+
+
+# Files that connect with settings of their own on purpose: the secured cluster's logins and ACLs (the
+# authorization error), the security page's one configuration per mechanism, the TLS cost benchmark.
+OWN_SETTINGS = {
+    "examples/production/error-handling/22_not_authorized_confluent_kafka.py",
+    "examples/production/error-handling/23_not_authorized_kafka_python.py",
+    "examples/operations/security/01_tls.py",
+    "examples/operations/security/02_mtls.py",
+    "examples/operations/security/03_scram.py",
+    "examples/operations/security/04_oauthbearer.py",
+    "examples/operations/security/test_security_examples.py",
+    "benchmarks/tls_cost.py",
+}
+
+
+def _spreads_security(spread: ast.expr) -> bool:
+    """`**SECURITY`, `**CONFLUENT_SECURITY`... or `**client_settings(...)`."""
+    if isinstance(spread, ast.Name | ast.Attribute):
+        return (spread.id if isinstance(spread, ast.Name) else spread.attr).upper().endswith("SECURITY")
+    if isinstance(spread, ast.Call):
+        func = spread.func
+        return (func.id if isinstance(func, ast.Name) else getattr(func, "attr", "")) == "client_settings"
+    return False
+
+
+def clients_without_security(source: str) -> list[int]:
+    """Lines of `source` that configure a client for a cluster (a "bootstrap.servers" key or a
+    bootstrap_servers= argument, other than a literal address that no broker answers) without spreading
+    the settings of $KAFKA_CLIENT_CONFIG into it."""
+    missing = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Dict):
+            pairs = list(zip(node.keys, node.values, strict=True))
+            spreads = [v for k, v in pairs if k is None]
+            addresses = [v for k, v in pairs if isinstance(k, ast.Constant) and k.value == "bootstrap.servers"]
+        elif isinstance(node, ast.Call):
+            spreads = [k.value for k in node.keywords if k.arg is None]
+            addresses = [k.value for k in node.keywords if k.arg == "bootstrap_servers"]
+        else:
+            continue
+        wanted = [a for a in addresses if not isinstance(a, ast.Constant)]
+        if wanted and not any(map(_spreads_security, spreads)):
+            missing.append(node.lineno)
+    return sorted(missing)
+
+
+def test_the_contract_checker_finds_a_client_without_the_settings():
+    plain = 'Producer({"bootstrap.servers": B})\nKafkaProducer(bootstrap_servers=B)\n'
+    assert clients_without_security(plain) == [1, 2]
+    assert clients_without_security('Producer({"bootstrap.servers": B, **SECURITY})') == []
+    assert clients_without_security('KafkaProducer(bootstrap_servers=B, **kafkalab.client_settings("aiokafka"))') == []
+    assert clients_without_security('Producer({"bootstrap.servers": "127.0.0.1:1"})') == []
+
+
+def test_every_example_spreads_the_client_config_into_every_client():
+    """The connection contract: every client an example, a test or a lab makes honours $KAFKA_CLIENT_CONFIG."""
+    files = [p for p in (ROOT / "examples").rglob("*.py") if "java" not in p.parts]
+    files += list((ROOT / "notebooks").rglob("*.py")) + list((ROOT / "benchmarks").rglob("*.py"))
+    missing = {
+        str(p.relative_to(ROOT)): lines
+        for p in files
+        if str(p.relative_to(ROOT)) not in OWN_SETTINGS
+        for lines in [clients_without_security(p.read_text())]
+        if lines
+    }
+    assert missing == {}

@@ -7,6 +7,7 @@ from confluent_kafka import Producer
 import kafkalab
 
 BOOTSTRAP_SERVERS = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "localhost:9092")
+SECURITY = kafkalab.client_settings("confluent-kafka")
 
 # --8<-- [start:configs]
 ACKS_CONFIGS = {
@@ -19,7 +20,7 @@ ACKS_CONFIGS = {
 
 def produce(topic: str, acks: str, values: list[bytes]) -> list[tuple]:
     # --8<-- [start:produce]
-    producer = Producer({"bootstrap.servers": BOOTSTRAP_SERVERS, **ACKS_CONFIGS[acks]})
+    producer = Producer({"bootstrap.servers": BOOTSTRAP_SERVERS, **SECURITY, **ACKS_CONFIGS[acks]})
     reports = []
 
     def on_delivery(err, msg):

@@ -7,6 +7,7 @@ from kafka import KafkaProducer
 import kafkalab
 
 BOOTSTRAP_SERVERS = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "localhost:9092")
+SECURITY = kafkalab.client_settings("kafka-python")
 
 # --8<-- [start:configs]
 ACKS_CONFIGS = {
@@ -19,7 +20,7 @@ ACKS_CONFIGS = {
 
 def produce(topic: str, acks: str, values: list[bytes]) -> list:
     # --8<-- [start:produce]
-    producer = KafkaProducer(bootstrap_servers=BOOTSTRAP_SERVERS, **ACKS_CONFIGS[acks])
+    producer = KafkaProducer(bootstrap_servers=BOOTSTRAP_SERVERS, **SECURITY, **ACKS_CONFIGS[acks])
     try:
         futures = [producer.send(topic, value=value) for value in values]
         producer.flush(10)

@@ -4,12 +4,18 @@ import time
 
 from confluent_kafka import Consumer, TopicPartition
 
+import kafkalab
+
+SECURITY = kafkalab.client_settings("confluent-kafka")
+
 
 def log_of(bootstrap: str, topic: str, expected: int = 9, timeout: float = 10.0) -> dict[bytes, int]:
     """value -> offset for every record in partition 0, once `expected` records are there (or the time is up).
 
     acks=0 reports success before the broker has appended anything, so the last records can arrive late."""
-    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": "acks-check", "enable.auto.commit": False})
+    consumer = Consumer(
+        {"bootstrap.servers": bootstrap, **SECURITY, "group.id": "acks-check", "enable.auto.commit": False}
+    )
     try:
         deadline = time.monotonic() + timeout
         while (end := consumer.get_watermark_offsets(TopicPartition(topic, 0), timeout=10)[1]) < expected:

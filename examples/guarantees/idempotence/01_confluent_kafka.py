@@ -7,10 +7,12 @@ from confluent_kafka import Producer
 import kafkalab
 
 BOOTSTRAP_SERVERS = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "localhost:9092")
+SECURITY = kafkalab.client_settings("confluent-kafka")
 
 # --8<-- [start:config]
 IDEMPOTENT = {
     "bootstrap.servers": BOOTSTRAP_SERVERS,
+    **SECURITY,
     "enable.idempotence": True,  # librdkafka's default is False
     "acks": "all",
     "max.in.flight.requests.per.connection": 5,
@@ -33,7 +35,7 @@ def produce(topic: str, config: dict, values: list[bytes]) -> list[tuple]:
 
 def contradictory_producer() -> Producer:
     # --8<-- [start:contradiction]
-    return Producer({"bootstrap.servers": BOOTSTRAP_SERVERS, "enable.idempotence": True, "acks": "1"})
+    return Producer({"bootstrap.servers": BOOTSTRAP_SERVERS, **SECURITY, "enable.idempotence": True, "acks": "1"})
     # --8<-- [end:contradiction]
 
 

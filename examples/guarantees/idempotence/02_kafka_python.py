@@ -7,12 +7,14 @@ from kafka import KafkaProducer
 import kafkalab
 
 BOOTSTRAP_SERVERS = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "localhost:9092")
+SECURITY = kafkalab.client_settings("kafka-python")
 
 
 def idempotent_producer() -> KafkaProducer:
     # --8<-- [start:config]
     return KafkaProducer(
         bootstrap_servers=BOOTSTRAP_SERVERS,
+        **SECURITY,
         enable_idempotence=True,  # kafka-python's default, made explicit
         acks="all",
         max_in_flight_requests_per_connection=5,
@@ -23,13 +25,13 @@ def idempotent_producer() -> KafkaProducer:
 
 def contradictory_producer() -> KafkaProducer:
     # --8<-- [start:contradiction]
-    return KafkaProducer(bootstrap_servers=BOOTSTRAP_SERVERS, enable_idempotence=True, acks=1)
+    return KafkaProducer(bootstrap_servers=BOOTSTRAP_SERVERS, **SECURITY, enable_idempotence=True, acks=1)
     # --8<-- [end:contradiction]
 
 
 def acks_1_only() -> bool:
     # --8<-- [start:silent]
-    producer = KafkaProducer(bootstrap_servers=BOOTSTRAP_SERVERS, acks=1)  # idempotence left at its default
+    producer = KafkaProducer(bootstrap_servers=BOOTSTRAP_SERVERS, **SECURITY, acks=1)  # idempotence left at its default
     idempotent = producer.config["enable_idempotence"]  # False now, and a warning was logged
     producer.close(timeout=10)
     # --8<-- [end:silent]

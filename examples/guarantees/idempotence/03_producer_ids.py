@@ -8,11 +8,12 @@ from kafka.admin import KafkaAdminClient
 import kafkalab
 
 BOOTSTRAP_SERVERS = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "localhost:9092")
+SECURITY = kafkalab.client_settings("kafka-python")
 
 
 def active_producers(topic: str, partition: int = 0) -> list:
     # --8<-- [start:describe]
-    admin = KafkaAdminClient(bootstrap_servers=BOOTSTRAP_SERVERS)
+    admin = KafkaAdminClient(bootstrap_servers=BOOTSTRAP_SERVERS, **SECURITY)
     try:
         tp = TopicPartition(topic, partition)
         states = admin.describe_producers([tp])[tp].active_producers
@@ -24,7 +25,7 @@ def active_producers(topic: str, partition: int = 0) -> list:
 
 def main(topic: str | None = None) -> list:
     topic = topic or kafkalab.new_topic(BOOTSTRAP_SERVERS, "idempotence-producer-ids")
-    producer = KafkaProducer(bootstrap_servers=BOOTSTRAP_SERVERS)  # all defaults
+    producer = KafkaProducer(bootstrap_servers=BOOTSTRAP_SERVERS, **SECURITY)  # all defaults
     try:
         futures = [producer.send(topic, value=f"deposit-{i}".encode()) for i in range(3)]
         producer.flush(timeout=10)

@@ -11,7 +11,11 @@ from confluent_kafka.admin import AdminClient
 from kafka import KafkaProducer
 from kafka.errors import KafkaConfigurationError
 
+import kafkalab
 from kafkalab.lab import read_partition
+
+CONFLUENT_SECURITY = kafkalab.client_settings("confluent-kafka")
+KAFKA_PYTHON_SECURITY = kafkalab.client_settings("kafka-python")
 
 
 def test_confluent_kafka_idempotent_producer_gets_a_producer_id(example, kafka_topic):
@@ -27,7 +31,10 @@ def test_confluent_kafka_default_is_not_idempotent(example, kafka_topic, kafka_b
     assert librdkafka_default("enable.idempotence") == "false"
 
     mod = example("01_confluent_kafka.py")
-    assert mod.produce(kafka_topic, {"bootstrap.servers": kafka_bootstrap}, [b"a", b"b"]) == [(None, 0), (None, 1)]
+    assert mod.produce(kafka_topic, {"bootstrap.servers": kafka_bootstrap, **CONFLUENT_SECURITY}, [b"a", b"b"]) == [
+        (None, 0),
+        (None, 1),
+    ]
     assert example("03_producer_ids.py").active_producers(kafka_topic) == []  # no producer id, no deduplication
 
 
@@ -37,7 +44,9 @@ def test_confluent_kafka_default_is_not_idempotent(example, kafka_topic, kafka_b
 )
 def test_confluent_kafka_rejects_contradictions_at_construction(kafka_bootstrap, setting, value):
     with pytest.raises(KafkaException) as raised:
-        Producer({"bootstrap.servers": kafka_bootstrap, "enable.idempotence": True, setting: value})
+        Producer(
+            {"bootstrap.servers": kafka_bootstrap, **CONFLUENT_SECURITY, "enable.idempotence": True, setting: value}
+        )
     error = raised.value.args[0]
     assert error.code() == KafkaError._INVALID_ARG
     assert not error.fatal() and not error.retriable()
@@ -70,11 +79,14 @@ def warnings_of(config: dict) -> list[str]:
 def test_confluent_kafka_acks_1_alone_is_accepted_without_a_warning(example, kafka_topic, kafka_bootstrap):
     # the check can see a configuration warning: a consumer-only property gets one
     assert any(
-        "CONFWARN" in w for w in warnings_of({"bootstrap.servers": kafka_bootstrap, "auto.offset.reset": "earliest"})
+        "CONFWARN" in w
+        for w in warnings_of(
+            {"bootstrap.servers": kafka_bootstrap, **CONFLUENT_SECURITY, "auto.offset.reset": "earliest"}
+        )
     )
-    assert warnings_of({"bootstrap.servers": kafka_bootstrap, "acks": "1"}) == []
+    assert warnings_of({"bootstrap.servers": kafka_bootstrap, **CONFLUENT_SECURITY, "acks": "1"}) == []
 
-    config = {"bootstrap.servers": kafka_bootstrap, "acks": "1"}
+    config = {"bootstrap.servers": kafka_bootstrap, **CONFLUENT_SECURITY, "acks": "1"}
     assert example("01_confluent_kafka.py").produce(kafka_topic, config, [b"a"]) == [(None, 0)]
     assert example("03_producer_ids.py").active_producers(kafka_topic) == []  # not idempotent: no producer id
 
@@ -118,14 +130,16 @@ def test_kafka_python_explicit_idempotence_with_acks_1_raises(example):
 )
 def test_kafka_python_rejects_contradictions_when_idempotence_is_explicit(kafka_bootstrap, setting, value):
     with pytest.raises(KafkaConfigurationError, match=f"incompatible with user-provided {setting}={value}"):
-        KafkaProducer(bootstrap_servers=kafka_bootstrap, enable_idempotence=True, **{setting: value})
+        KafkaProducer(
+            bootstrap_servers=kafka_bootstrap, **KAFKA_PYTHON_SECURITY, enable_idempotence=True, **{setting: value}
+        )
 
 
 def test_kafka_python_acks_1_alone_turns_idempotence_off(example, kafka_topic):
     mod = example("02_kafka_python.py")
     assert mod.acks_1_only() is False
 
-    producer = KafkaProducer(bootstrap_servers=mod.BOOTSTRAP_SERVERS, acks=1)
+    producer = KafkaProducer(bootstrap_servers=mod.BOOTSTRAP_SERVERS, **KAFKA_PYTHON_SECURITY, acks=1)
     mod.produce(producer, kafka_topic, [b"a"])
     assert example("03_producer_ids.py").active_producers(kafka_topic) == []  # the broker sees no producer id
 
@@ -134,13 +148,15 @@ WARNING = "Idempotence will be disabled because user-provided config conflicts w
 FRESH_PROCESS = """
 import logging, sys
 from kafka import KafkaProducer
+import kafkalab
+SECURITY = kafkalab.client_settings("kafka-python")
 logging.basicConfig(level=logging.WARNING)
 if sys.argv[2] == "after-a-failed-constructor":
     try:
-        KafkaProducer(bootstrap_servers=sys.argv[1], enable_idempotence=True, acks=1)
+        KafkaProducer(bootstrap_servers=sys.argv[1], **SECURITY, enable_idempotence=True, acks=1)
     except Exception:
         pass
-producer = KafkaProducer(bootstrap_servers=sys.argv[1], acks=1)
+producer = KafkaProducer(bootstrap_servers=sys.argv[1], **SECURITY, acks=1)
 print(producer.config["enable_idempotence"])
 producer.close(timeout=10)
 """

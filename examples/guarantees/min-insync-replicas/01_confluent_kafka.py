@@ -9,11 +9,12 @@ from confluent_kafka.admin import AdminClient, ConfigResource, ConfigSource, New
 import kafkalab
 
 BOOTSTRAP_SERVERS = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "localhost:9092")
+SECURITY = kafkalab.client_settings("confluent-kafka")
 
 
 def create_topic(name: str, replication_factor: int, min_insync_replicas: int) -> None:
     # --8<-- [start:create]
-    admin = AdminClient({"bootstrap.servers": BOOTSTRAP_SERVERS})
+    admin = AdminClient({"bootstrap.servers": BOOTSTRAP_SERVERS, **SECURITY})
     topic = NewTopic(
         name,
         num_partitions=1,
@@ -27,7 +28,7 @@ def create_topic(name: str, replication_factor: int, min_insync_replicas: int) -
 
 def describe(name: str) -> dict[str, tuple[str, str]]:
     # --8<-- [start:describe]
-    admin = AdminClient({"bootstrap.servers": BOOTSTRAP_SERVERS})
+    admin = AdminClient({"bootstrap.servers": BOOTSTRAP_SERVERS, **SECURITY})
     resource = ConfigResource(ResourceType.TOPIC, name)
     entries = admin.describe_configs([resource])[resource].result(timeout=30)
     settings = {
@@ -43,6 +44,7 @@ def produce_acks_all(topic: str, value: bytes) -> tuple:
     producer = Producer(
         {
             "bootstrap.servers": BOOTSTRAP_SERVERS,
+            **SECURITY,
             "acks": "all",
             "enable.idempotence": True,
             "delivery.timeout.ms": 5000,  # fail fast instead of retrying for 5 minutes

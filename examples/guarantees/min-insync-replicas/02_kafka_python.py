@@ -9,11 +9,12 @@ from kafka.admin import ConfigResource, ConfigResourceType, KafkaAdminClient, Ne
 import kafkalab
 
 BOOTSTRAP_SERVERS = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "localhost:9092")
+SECURITY = kafkalab.client_settings("kafka-python")
 
 
 def create_topic(name: str, replication_factor: int, min_insync_replicas: int) -> None:
     # --8<-- [start:create]
-    admin = KafkaAdminClient(bootstrap_servers=BOOTSTRAP_SERVERS)
+    admin = KafkaAdminClient(bootstrap_servers=BOOTSTRAP_SERVERS, **SECURITY)
     try:
         topic = NewTopic(
             name,
@@ -30,7 +31,7 @@ def create_topic(name: str, replication_factor: int, min_insync_replicas: int) -
 
 def describe(name: str) -> dict[str, dict]:
     # --8<-- [start:describe]
-    admin = KafkaAdminClient(bootstrap_servers=BOOTSTRAP_SERVERS)
+    admin = KafkaAdminClient(bootstrap_servers=BOOTSTRAP_SERVERS, **SECURITY)
     try:
         result = admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, name)])
     finally:
@@ -44,6 +45,7 @@ def produce_acks_all(topic: str, value: bytes):
     # --8<-- [start:produce]
     producer = KafkaProducer(
         bootstrap_servers=BOOTSTRAP_SERVERS,
+        **SECURITY,
         acks="all",
         enable_idempotence=True,
         delivery_timeout_ms=5000,  # fail fast instead of retrying for 2 minutes

@@ -3,13 +3,17 @@ ISR is full, and a value above the replication factor is capped by the broker in
 
 What happens when the ISR really shrinks below the setting needs a broker fault: that is a lab, not this test."""
 
+import pytest
 from confluent_kafka import KafkaError
 from kafka.admin import KafkaAdminClient
 from kafka.errors import NotEnoughReplicasAfterAppendError, NotEnoughReplicasError
 
 import kafkalab
 
+SECURITY = kafkalab.client_settings("kafka-python")
 
+
+@pytest.mark.usefixtures("kafka_three_brokers")  # replication factor 3
 def test_confluent_kafka(example, kafka_bootstrap):
     result = example("01_confluent_kafka.py").main()
 
@@ -24,6 +28,7 @@ def test_confluent_kafka(example, kafka_bootstrap):
     assert result["capped_acks_all"] == (None, 0)
 
 
+@pytest.mark.usefixtures("kafka_three_brokers")  # replication factor 3
 def test_kafka_python(example, kafka_bootstrap):
     result = example("02_kafka_python.py").main()
 
@@ -44,7 +49,7 @@ def test_error_codes_match_across_clients():
 
 
 def test_cluster_has_eligible_leader_replicas_on(kafka_bootstrap):
-    admin = KafkaAdminClient(bootstrap_servers=kafka_bootstrap)
+    admin = KafkaAdminClient(bootstrap_servers=kafka_bootstrap, **SECURITY)
     try:
         assert admin.describe_features()["eligible.leader.replicas.version"]["finalized"] == (1, 1)
     finally:

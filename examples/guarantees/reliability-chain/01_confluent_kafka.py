@@ -10,12 +10,13 @@ from confluent_kafka.admin import AdminClient, ConfigResource, NewTopic, Resourc
 import kafkalab
 
 BOOTSTRAP_SERVERS = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "localhost:9092")
+SECURITY = kafkalab.client_settings("confluent-kafka")
 CHECKED = ("min.insync.replicas", "unclean.leader.election.enable")
 
 
 def create_topic(name: str) -> dict[str, str]:
     # --8<-- [start:topic]
-    admin = AdminClient({"bootstrap.servers": BOOTSTRAP_SERVERS})
+    admin = AdminClient({"bootstrap.servers": BOOTSTRAP_SERVERS, **SECURITY})
     topic = NewTopic(
         name,
         num_partitions=1,
@@ -35,6 +36,7 @@ def produce(topic: str, values: list[bytes]) -> tuple[list[tuple], int]:
     producer = Producer(
         {
             "bootstrap.servers": BOOTSTRAP_SERVERS,
+            **SECURITY,
             "acks": "all",
             "enable.idempotence": True,
             "retries": 2147483647,  # librdkafka's default: the time limit below is what ends retrying
@@ -59,6 +61,7 @@ def consume(topic: str, group: str, count: int, timeout: float = 20.0) -> tuple[
     consumer = Consumer(
         {
             "bootstrap.servers": BOOTSTRAP_SERVERS,
+            **SECURITY,
             "group.id": group,
             "enable.auto.commit": False,
             "isolation.level": "read_committed",

@@ -10,10 +10,11 @@ from kafka.admin import ConfigResource, ConfigResourceType, KafkaAdminClient, Ne
 import kafkalab
 
 BOOTSTRAP_SERVERS = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "localhost:9092")
+SECURITY = kafkalab.client_settings("kafka-python")
 
 
 def create_topic(name: str) -> dict[str, str]:
-    admin = KafkaAdminClient(bootstrap_servers=BOOTSTRAP_SERVERS)
+    admin = KafkaAdminClient(bootstrap_servers=BOOTSTRAP_SERVERS, **SECURITY)
     try:
         # --8<-- [start:topic]
         topic = NewTopic(
@@ -35,6 +36,7 @@ def produce(topic: str, values: list[bytes]) -> list:
     # --8<-- [start:producer]
     producer = KafkaProducer(
         bootstrap_servers=BOOTSTRAP_SERVERS,
+        **SECURITY,
         acks="all",
         enable_idempotence=True,
         retries=2147483647,  # kafka-python's default is unlimited; the time limit below ends retrying
@@ -58,6 +60,7 @@ def consume(topic: str, group: str, count: int, timeout: float = 20.0) -> tuple[
     consumer = KafkaConsumer(
         topic,
         bootstrap_servers=BOOTSTRAP_SERVERS,
+        **SECURITY,
         group_id=group,
         enable_auto_commit=False,
         isolation_level="read_committed",

@@ -11,10 +11,13 @@ from kafka import KafkaConsumer, KafkaProducer
 import kafkalab
 from kafkalab.lab import read_partition
 
+SECURITY = kafkalab.client_settings("confluent-kafka")
+
 EXPECTED_TOPIC = {"min.insync.replicas": "2", "unclean.leader.election.enable": "false"}
 VALUES = [f"order-{i}".encode() for i in range(5)]
 
 
+@pytest.mark.usefixtures("kafka_three_brokers")  # replication factor 3
 def test_confluent_kafka_chain(example, kafka_bootstrap):
     result = example("01_confluent_kafka.py").main()
 
@@ -27,6 +30,7 @@ def test_confluent_kafka_chain(example, kafka_bootstrap):
     assert result["committed"] == 5  # the next offset to read: everything processed is committed
 
 
+@pytest.mark.usefixtures("kafka_three_brokers")  # replication factor 3
 def test_kafka_python_chain(example, kafka_bootstrap):
     result = example("02_kafka_python.py").main()
 
@@ -60,7 +64,7 @@ def test_consumer_defaults_differ(librdkafka_default):
 
 @pytest.mark.parametrize("shutdown", ["dropped", "close"])
 def test_confluent_kafka_queue_is_lost_unless_flushed_or_closed(kafka_topic, kafka_bootstrap, shutdown, capfd):
-    producer = Producer({"bootstrap.servers": kafka_bootstrap, "linger.ms": 2000})
+    producer = Producer({"bootstrap.servers": kafka_bootstrap, **SECURITY, "linger.ms": 2000})
     producer.produce(kafka_topic, value=b"last words")
     if shutdown == "close":
         assert producer.close()
@@ -72,7 +76,7 @@ def test_confluent_kafka_queue_is_lost_unless_flushed_or_closed(kafka_topic, kaf
 
 
 def test_topic_defaults_min_isr_1_and_no_unclean_election(kafka_topic, kafka_bootstrap):
-    admin = AdminClient({"bootstrap.servers": kafka_bootstrap})
+    admin = AdminClient({"bootstrap.servers": kafka_bootstrap, **SECURITY})
     resource = ConfigResource(ResourceType.TOPIC, kafka_topic)
     entries = admin.describe_configs([resource])[resource].result(timeout=30)
     assert entries["min.insync.replicas"].value == "1"  # a topic that does not set it gets one in-sync replica
@@ -94,7 +98,7 @@ def test_flush_returning_zero_means_every_record_has_an_outcome_not_that_all_suc
     """flush() counts what is still queued: a record the broker refused has its outcome (an error in its report)."""
     topic = kafkalab.new_topic(kafka_bootstrap, "flush-zero", config={"max.message.bytes": "2000"})
     reports = []
-    producer = Producer({"bootstrap.servers": kafka_bootstrap, "enable.idempotence": True})
+    producer = Producer({"bootstrap.servers": kafka_bootstrap, **SECURITY, "enable.idempotence": True})
     producer.produce(topic, b"x" * 5000, on_delivery=lambda err, msg: reports.append(err))
 
     assert producer.flush(30) == 0

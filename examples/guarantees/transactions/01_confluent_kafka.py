@@ -10,6 +10,7 @@ from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, Topi
 import kafkalab
 
 BOOTSTRAP_SERVERS = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "localhost:9092")
+SECURITY = kafkalab.client_settings("confluent-kafka")
 
 
 def transactional_producer(transactional_id: str) -> Producer:
@@ -17,6 +18,7 @@ def transactional_producer(transactional_id: str) -> Producer:
     producer = Producer(
         {
             "bootstrap.servers": BOOTSTRAP_SERVERS,
+            **SECURITY,
             "transactional.id": transactional_id,  # implies enable.idempotence=true
             "transaction.timeout.ms": 60000,
         }
@@ -65,6 +67,7 @@ def read(topic: str, isolation_level: str, timeout: float = 10.0) -> list[bytes]
     consumer = Consumer(
         {
             "bootstrap.servers": BOOTSTRAP_SERVERS,
+            **SECURITY,
             "group.id": f"transactions-{uuid.uuid4().hex[:8]}",
             "isolation.level": isolation_level,
             "enable.auto.commit": False,

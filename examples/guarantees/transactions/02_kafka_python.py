@@ -10,12 +10,14 @@ from kafka.errors import KafkaError, ProducerFencedError
 import kafkalab
 
 BOOTSTRAP_SERVERS = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "localhost:9092")
+SECURITY = kafkalab.client_settings("kafka-python")
 
 
 def transactional_producer(transactional_id: str) -> KafkaProducer:
     # --8<-- [start:init]
     producer = KafkaProducer(
         bootstrap_servers=BOOTSTRAP_SERVERS,
+        **SECURITY,
         transactional_id=transactional_id,  # implies enable_idempotence=True
         transaction_timeout_ms=60000,
         max_block_ms=30000,
@@ -75,6 +77,7 @@ def read(topic: str, isolation_level: str, timeout: float = 10.0) -> list[bytes]
     # --8<-- [start:read]
     consumer = KafkaConsumer(
         bootstrap_servers=BOOTSTRAP_SERVERS,
+        **SECURITY,
         isolation_level=isolation_level,
         enable_auto_commit=False,
     )

@@ -15,6 +15,9 @@ from kafka.structs import OffsetAndMetadata
 
 import kafkalab
 
+CONFLUENT_SECURITY = kafkalab.client_settings("confluent-kafka")
+KAFKA_PYTHON_SECURITY = kafkalab.client_settings("kafka-python")
+
 COMMITTED, ABORTED = b'{"qty": 5}', b'{"qty": 7}'
 CLIENTS = ["01_confluent_kafka.py", "02_kafka_python.py"]
 
@@ -28,7 +31,7 @@ def close(producer) -> None:
 
 @pytest.fixture
 def txn_admin(kafka_bootstrap):
-    admin = KafkaAdminClient(bootstrap_servers=kafka_bootstrap)
+    admin = KafkaAdminClient(bootstrap_servers=kafka_bootstrap, **KAFKA_PYTHON_SECURITY)
     yield admin
     admin.close()
 
@@ -111,7 +114,7 @@ def test_kafka_python_fencing_surfaces_in_commit_or_in_the_next_send(example, ka
 def test_python_clients_run_transaction_protocol_v1_on_a_v2_cluster(example, kafka_bootstrap):
     """KIP-890's protocol v2 bumps the producer epoch at every commit; v1 keeps it. Epoch 0 after three
     commits therefore means v1, although the cluster has transaction.version 2 finalized."""
-    admin = KafkaAdminClient(bootstrap_servers=kafka_bootstrap)
+    admin = KafkaAdminClient(bootstrap_servers=kafka_bootstrap, **KAFKA_PYTHON_SECURITY)
     try:
         assert admin.describe_features()["transaction.version"]["finalized"] == (2, 2)
         for client in ("01_confluent_kafka.py", "02_kafka_python.py"):
@@ -129,24 +132,38 @@ def test_python_clients_run_transaction_protocol_v1_on_a_v2_cluster(example, kaf
 
 
 def test_a_transactional_id_turns_idempotence_on(kafka_bootstrap):
-    transactional = {"bootstrap.servers": kafka_bootstrap, "transactional.id": "order-processor-config-check"}
+    transactional = {
+        "bootstrap.servers": kafka_bootstrap,
+        **CONFLUENT_SECURITY,
+        "transactional.id": "order-processor-config-check",
+    }
     # acks=1 is fine for a plain confluent-kafka producer; with a transactional.id idempotence is on, so it is refused
-    Producer({"bootstrap.servers": kafka_bootstrap, "acks": 1})
+    Producer({"bootstrap.servers": kafka_bootstrap, **CONFLUENT_SECURITY, "acks": 1})
     with pytest.raises(KafkaException, match="`acks` must be set to `all` when `enable.idempotence` is true"):
         Producer({**transactional, "acks": 1})
     with pytest.raises(KafkaException, match="`transactional.id` requires `enable.idempotence=true`"):
         Producer({**transactional, "enable.idempotence": False})
 
-    producer = KafkaProducer(bootstrap_servers=kafka_bootstrap, transactional_id="order-processor-config-check")
+    producer = KafkaProducer(
+        bootstrap_servers=kafka_bootstrap, **KAFKA_PYTHON_SECURITY, transactional_id="order-processor-config-check"
+    )
     try:
         assert producer.config["enable_idempotence"] is True
     finally:
         producer.close(timeout=10)
     with pytest.raises(KafkaConfigurationError, match="incompatible with user-provided acks=1"):
-        KafkaProducer(bootstrap_servers=kafka_bootstrap, transactional_id="order-processor-config-check", acks=1)
+        KafkaProducer(
+            bootstrap_servers=kafka_bootstrap,
+            **KAFKA_PYTHON_SECURITY,
+            transactional_id="order-processor-config-check",
+            acks=1,
+        )
     with pytest.raises(KafkaConfigurationError, match="Cannot set transactional_id without enable_idempotence"):
         KafkaProducer(
-            bootstrap_servers=kafka_bootstrap, transactional_id="order-processor-config-check", enable_idempotence=False
+            bootstrap_servers=kafka_bootstrap,
+            **KAFKA_PYTHON_SECURITY,
+            transactional_id="order-processor-config-check",
+            enable_idempotence=False,
         )
 
 
@@ -159,7 +176,7 @@ def test_transaction_defaults_of_the_python_clients(librdkafka_default):
 
 def test_transaction_state_is_kept_in_an_internal_topic(example, kafka_bootstrap):
     example("01_confluent_kafka.py").main()  # at least one transaction has run
-    topics = AdminClient({"bootstrap.servers": kafka_bootstrap}).list_topics(timeout=10).topics
+    topics = AdminClient({"bootstrap.servers": kafka_bootstrap, **CONFLUENT_SECURITY}).list_topics(timeout=10).topics
     assert "__transaction_state" in topics
 
 
@@ -203,7 +220,7 @@ def test_read_committed_stops_at_an_open_transaction(example, kafka_bootstrap):
     mod = example("01_confluent_kafka.py")
     topic = kafkalab.new_topic(kafka_bootstrap, "transactions-open")
     open_txn = mod.transactional_producer(f"order-processor-{uuid.uuid4().hex[:8]}")
-    plain = Producer({"bootstrap.servers": kafka_bootstrap})
+    plain = Producer({"bootstrap.servers": kafka_bootstrap, **CONFLUENT_SECURITY})
     try:
         open_txn.begin_transaction()
         open_txn.produce(topic, b"in the open transaction")
@@ -251,14 +268,21 @@ def test_a_transaction_open_past_its_timeout_is_aborted_and_fences_the_producer(
     topic = kafkalab.new_topic(mod.BOOTSTRAP_SERVERS, "transactions-timeout")
     transactional_id = f"order-processor-{uuid.uuid4().hex[:8]}"
     if client.startswith("01"):
-        config = {"bootstrap.servers": mod.BOOTSTRAP_SERVERS, "transactional.id": transactional_id}
+        config = {
+            "bootstrap.servers": mod.BOOTSTRAP_SERVERS,
+            **CONFLUENT_SECURITY,
+            "transactional.id": transactional_id,
+        }
         producer = Producer({**config, "transaction.timeout.ms": 2000})
         producer.init_transactions(30)
         producer.begin_transaction()
         producer.produce(topic, b"left open")
     else:
         producer = KafkaProducer(
-            bootstrap_servers=mod.BOOTSTRAP_SERVERS, transactional_id=transactional_id, transaction_timeout_ms=2000
+            bootstrap_servers=mod.BOOTSTRAP_SERVERS,
+            **KAFKA_PYTHON_SECURITY,
+            transactional_id=transactional_id,
+            transaction_timeout_ms=2000,
         )
         producer.init_transactions()
         producer.begin_transaction()

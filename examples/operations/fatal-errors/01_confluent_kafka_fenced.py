@@ -9,10 +9,11 @@ from confluent_kafka import KafkaError, KafkaException, Producer
 import kafkalab
 
 BOOTSTRAP_SERVERS = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "localhost:9092")
+SECURITY = kafkalab.client_settings("confluent-kafka")
 
 
 def transactional_producer(transactional_id: str, errors: list[KafkaError] | None = None) -> Producer:
-    config = {"bootstrap.servers": BOOTSTRAP_SERVERS, "transactional.id": transactional_id}
+    config = {"bootstrap.servers": BOOTSTRAP_SERVERS, **SECURITY, "transactional.id": transactional_id}
     if errors is not None:
         config["error_cb"] = errors.append
     producer = Producer(config)

@@ -9,10 +9,11 @@ from kafka.errors import KafkaError
 import kafkalab
 
 BOOTSTRAP_SERVERS = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "localhost:9092")
+SECURITY = kafkalab.client_settings("kafka-python")
 
 
 def transactional_producer(transactional_id: str) -> KafkaProducer:
-    producer = KafkaProducer(bootstrap_servers=BOOTSTRAP_SERVERS, transactional_id=transactional_id)
+    producer = KafkaProducer(bootstrap_servers=BOOTSTRAP_SERVERS, **SECURITY, transactional_id=transactional_id)
     producer.init_transactions()
     return producer
 

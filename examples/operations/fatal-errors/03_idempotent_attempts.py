@@ -11,6 +11,8 @@ from kafka import KafkaProducer
 import kafkalab
 
 BOOTSTRAP_SERVERS = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "localhost:9092")
+CONFLUENT_SECURITY = kafkalab.client_settings("confluent-kafka")
+KAFKA_PYTHON_SECURITY = kafkalab.client_settings("kafka-python")
 PER_ROUND = 5
 
 
@@ -47,7 +49,7 @@ def forget(admin: AdminClient, topic: str, how: str) -> None:
 def main(client: str, how: str) -> dict[str, list]:
     """Send a round, make the broker forget (`delete_records` or `recreate`), send a round again."""
     topic = kafkalab.new_topic(BOOTSTRAP_SERVERS, f"fatal-idem-{how}")
-    admin = AdminClient({"bootstrap.servers": BOOTSTRAP_SERVERS})
+    admin = AdminClient({"bootstrap.servers": BOOTSTRAP_SERVERS, **CONFLUENT_SECURITY})
     error_cb: list[KafkaError] = []
     before: list = []
     after: list = []
@@ -55,6 +57,7 @@ def main(client: str, how: str) -> dict[str, list]:
         producer = Producer(
             {
                 "bootstrap.servers": BOOTSTRAP_SERVERS,
+                **CONFLUENT_SECURITY,
                 "enable.idempotence": True,
                 "error_cb": error_cb.append,
                 "topic.metadata.refresh.interval.ms": 1000,
@@ -68,7 +71,12 @@ def main(client: str, how: str) -> dict[str, list]:
         finally:
             producer.flush(10)
     else:
-        producer = KafkaProducer(bootstrap_servers=BOOTSTRAP_SERVERS, enable_idempotence=True, metadata_max_age_ms=1000)
+        producer = KafkaProducer(
+            bootstrap_servers=BOOTSTRAP_SERVERS,
+            **KAFKA_PYTHON_SECURITY,
+            enable_idempotence=True,
+            metadata_max_age_ms=1000,
+        )
         try:
             kafka_python_round(producer, topic, before)
             forget(admin, topic, how)

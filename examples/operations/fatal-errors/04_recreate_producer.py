@@ -11,6 +11,7 @@ from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, Topi
 import kafkalab
 
 BOOTSTRAP_SERVERS = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "localhost:9092")
+SECURITY = kafkalab.client_settings("confluent-kafka")
 
 
 def is_fatal(error: KafkaError) -> bool:
@@ -107,6 +108,7 @@ def _consumer(isolation_level: str) -> Consumer:
     return Consumer(
         {
             "bootstrap.servers": BOOTSTRAP_SERVERS,
+            **SECURITY,
             "group.id": f"fatal-{uuid.uuid4().hex[:8]}",
             "isolation.level": isolation_level,
             "enable.auto.commit": False,
@@ -150,7 +152,7 @@ def read_keys(topic: str, isolation_level: str, timeout: float = 60.0) -> list[s
 
 def fence(transactional_id: str) -> None:
     """Another instance with the same transactional.id starts: the running one becomes a zombie."""
-    intruder = Producer({"bootstrap.servers": BOOTSTRAP_SERVERS, "transactional.id": transactional_id})
+    intruder = Producer({"bootstrap.servers": BOOTSTRAP_SERVERS, **SECURITY, "transactional.id": transactional_id})
     intruder.init_transactions(30)
     intruder.close()
 
@@ -158,7 +160,7 @@ def fence(transactional_id: str) -> None:
 def main(batches: int = 3, per_batch: int = 10, fence_in_batch: int = 1) -> dict[str, object]:
     topic = kafkalab.new_topic(BOOTSTRAP_SERVERS, "fatal-recreate")
     transactional_id = f"recreate-{uuid.uuid4().hex[:8]}"
-    config = {"bootstrap.servers": BOOTSTRAP_SERVERS, "transactional.id": transactional_id}
+    config = {"bootstrap.servers": BOOTSTRAP_SERVERS, **SECURITY, "transactional.id": transactional_id}
     # --8<-- [start:use]
     producer = RecreatingProducer(config, topic)
     try:

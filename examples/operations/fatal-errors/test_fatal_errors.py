@@ -35,6 +35,7 @@ def test_kafka_python_fenced_producer_fails_every_later_call(example):
         assert not seen[call].retriable, seen
 
 
+@pytest.mark.usefixtures("kafka_three_brokers")  # replication factor 3
 @pytest.mark.parametrize("how", ["delete_records", "recreate"])
 @pytest.mark.parametrize("client", ["confluent-kafka", "kafka-python"])
 def test_idempotent_producer_survives_the_broker_forgetting(example, client, how):

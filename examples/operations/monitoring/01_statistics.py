@@ -7,7 +7,10 @@ import time
 
 from confluent_kafka import Producer
 
+import kafkalab
+
 BOOTSTRAP_SERVERS = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "localhost:9092")
+SECURITY = kafkalab.client_settings("confluent-kafka")
 TOPIC = "monitoring-statistics"
 RECORDS = 200
 
@@ -37,6 +40,7 @@ def main(topic: str = TOPIC) -> tuple[list[dict], list]:
     producer = Producer(
         {
             "bootstrap.servers": BOOTSTRAP_SERVERS,
+            **SECURITY,
             "statistics.interval.ms": 1000,  # off (0) by default
             "stats_cb": lambda stats_json: reports.append(json.loads(stats_json)),
             "error_cb": lambda err: errors.append(err),

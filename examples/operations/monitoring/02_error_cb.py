@@ -8,7 +8,10 @@ import time
 
 from confluent_kafka import KafkaError, Producer
 
+import kafkalab
+
 BOOTSTRAP_SERVERS = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "localhost:9092")
+SECURITY = kafkalab.client_settings("confluent-kafka")
 DELIVERY_TIMEOUT_MS = 4000  # short for the example; the default is 300000
 
 
@@ -43,6 +46,7 @@ def watch(bootstrap_servers: str) -> dict:
     producer = Producer(
         {
             "bootstrap.servers": bootstrap_servers,
+            **SECURITY,
             "error_cb": on_error_timed,
             "delivery.timeout.ms": DELIVERY_TIMEOUT_MS,
             "logger": _quiet(),

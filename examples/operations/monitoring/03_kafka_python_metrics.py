@@ -4,7 +4,10 @@ import os
 
 from kafka import KafkaProducer
 
+import kafkalab
+
 BOOTSTRAP_SERVERS = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "localhost:9092")
+SECURITY = kafkalab.client_settings("kafka-python")
 TOPIC = "monitoring-metrics"
 RECORDS = 200
 
@@ -28,7 +31,7 @@ def watched_metrics(producer: KafkaProducer) -> dict[str, float]:
 
 
 def main(topic: str = TOPIC) -> tuple[dict[str, float], dict]:
-    producer = KafkaProducer(bootstrap_servers=BOOTSTRAP_SERVERS)
+    producer = KafkaProducer(bootstrap_servers=BOOTSTRAP_SERVERS, **SECURITY)
     try:
         futures = [producer.send(topic, f"order-{i}".encode()) for i in range(RECORDS)]
         producer.flush(timeout=30)

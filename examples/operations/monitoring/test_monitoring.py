@@ -7,11 +7,13 @@ import time
 import pytest
 from confluent_kafka import KafkaError, Producer
 
-from kafkalab import new_topic
+from kafkalab import client_settings, new_topic
+
+SECURITY = client_settings("confluent-kafka")
 
 
 @pytest.fixture
-def topic(kafka_bootstrap):
+def topic(kafka_bootstrap, kafka_three_brokers):  # replication factor 3
     return new_topic(kafka_bootstrap, "monitoring", replication_factor=3)
 
 
@@ -45,6 +47,7 @@ def test_statistics_show_records_queued_before_they_are_sent(example, topic):
     producer = Producer(
         {
             "bootstrap.servers": module.BOOTSTRAP_SERVERS,
+            **SECURITY,
             "linger.ms": 5000,
             "statistics.interval.ms": 200,
             "stats_cb": lambda s: reports.append(json.loads(s)),

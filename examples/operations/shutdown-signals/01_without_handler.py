@@ -7,7 +7,11 @@ import json
 import os
 import time
 
+import kafkalab
+
 BOOTSTRAP_SERVERS = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "localhost:9092")
+CONFLUENT_SECURITY = kafkalab.client_settings("confluent-kafka")
+KAFKA_PYTHON_SECURITY = kafkalab.client_settings("kafka-python")
 CLIENT = os.environ.get("SHUTDOWN_CLIENT", "confluent-kafka")
 TOPIC = os.environ.get("SHUTDOWN_TOPIC", "shutdown-without-handler")
 RECORDS = int(os.environ.get("SHUTDOWN_RECORDS", "100"))
@@ -22,10 +26,11 @@ def make_producer():
     if CLIENT == "confluent-kafka":
         from confluent_kafka import Producer
 
-        return Producer({"bootstrap.servers": BOOTSTRAP_SERVERS, "linger.ms": LINGER_MS}), "produce"
+        config = {"bootstrap.servers": BOOTSTRAP_SERVERS, **CONFLUENT_SECURITY, "linger.ms": LINGER_MS}
+        return Producer(config), "produce"
     from kafka import KafkaProducer
 
-    return KafkaProducer(bootstrap_servers=BOOTSTRAP_SERVERS, linger_ms=LINGER_MS), "send"
+    return KafkaProducer(bootstrap_servers=BOOTSTRAP_SERVERS, **KAFKA_PYTHON_SECURITY, linger_ms=LINGER_MS), "send"
 
 
 # --8<-- [start:worker]

@@ -12,7 +12,10 @@ import time
 
 from confluent_kafka import Producer
 
+import kafkalab
+
 BOOTSTRAP_SERVERS = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "localhost:9092")
+SECURITY = kafkalab.client_settings("confluent-kafka")
 TOPIC = os.environ.get("SHUTDOWN_TOPIC", "shutdown-with-handler")
 QUEUED_FIRST = int(os.environ.get("SHUTDOWN_RECORDS", "100"))
 WORK = QUEUED_FIRST + 1000  # records the process would send if it ran to the end
@@ -73,7 +76,9 @@ def shut_down(producer: Producer, accounting: Accounting, not_taken: list[str]) 
 def main() -> None:
     install_handlers()
     accounting = Accounting()
-    producer = Producer({"bootstrap.servers": BOOTSTRAP_SERVERS, "linger.ms": LINGER_MS, "enable.idempotence": True})
+    producer = Producer(
+        {"bootstrap.servers": BOOTSTRAP_SERVERS, **SECURITY, "linger.ms": LINGER_MS, "enable.idempotence": True}
+    )
     work = [f"record-{i}" for i in range(WORK)]
     for i, value in enumerate(work):
         if stopping.is_set():

@@ -13,7 +13,10 @@ import time
 from kafka import KafkaProducer
 from kafka.errors import KafkaTimeoutError
 
+import kafkalab
+
 BOOTSTRAP_SERVERS = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "localhost:9092")
+SECURITY = kafkalab.client_settings("kafka-python")
 TOPIC = os.environ.get("SHUTDOWN_TOPIC", "shutdown-with-handler")
 QUEUED_FIRST = int(os.environ.get("SHUTDOWN_RECORDS", "100"))
 WORK = QUEUED_FIRST + 1000
@@ -58,7 +61,7 @@ def shut_down(producer: KafkaProducer, futures: dict, not_taken: list[str]) -> N
 
 def main() -> None:
     install_handlers()
-    producer = KafkaProducer(bootstrap_servers=BOOTSTRAP_SERVERS, linger_ms=LINGER_MS, acks="all")
+    producer = KafkaProducer(bootstrap_servers=BOOTSTRAP_SERVERS, **SECURITY, linger_ms=LINGER_MS, acks="all")
     futures = {}
     work = [f"record-{i}" for i in range(WORK)]
     for i, value in enumerate(work):

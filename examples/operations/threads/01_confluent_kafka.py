@@ -5,7 +5,10 @@ import threading
 
 from confluent_kafka import Producer
 
+import kafkalab
+
 BOOTSTRAP_SERVERS = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "localhost:9092")
+SECURITY = kafkalab.client_settings("confluent-kafka")
 TOPIC = "threads-confluent-kafka"
 THREADS = 4
 RECORDS_PER_THREAD = 500
@@ -60,7 +63,7 @@ def one_producer_per_thread(config: dict, topic: str, threads: int, per_thread: 
 
 
 def config() -> dict:
-    return {"bootstrap.servers": BOOTSTRAP_SERVERS, "acks": "all", "enable.idempotence": True}
+    return {"bootstrap.servers": BOOTSTRAP_SERVERS, **SECURITY, "acks": "all", "enable.idempotence": True}
 
 
 def main() -> None:

@@ -5,14 +5,17 @@ import threading
 
 from kafka import KafkaProducer
 
+import kafkalab
+
 BOOTSTRAP_SERVERS = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "localhost:9092")
+SECURITY = kafkalab.client_settings("kafka-python")
 TOPIC = "threads-kafka-python"
 THREADS = 4
 RECORDS_PER_THREAD = 500
 
 
 def make_producer(client_id: str = "threads-example") -> KafkaProducer:
-    return KafkaProducer(bootstrap_servers=BOOTSTRAP_SERVERS, acks="all", client_id=client_id)
+    return KafkaProducer(bootstrap_servers=BOOTSTRAP_SERVERS, **SECURITY, acks="all", client_id=client_id)
 
 
 # --8<-- [start:shared]

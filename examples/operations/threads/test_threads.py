@@ -15,7 +15,7 @@ THREADS, PER_THREAD = 4, 500
 
 
 @pytest.fixture
-def topic(kafka_bootstrap):
+def topic(kafka_bootstrap, kafka_three_brokers):  # replication factor 3
     return new_topic(
         kafka_bootstrap, "threads", partitions=3, replication_factor=3, config={"min.insync.replicas": "2"}
     )

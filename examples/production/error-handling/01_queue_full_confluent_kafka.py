@@ -6,10 +6,11 @@ import time
 
 from confluent_kafka import Producer
 
-from kafkalab import new_topic
+from kafkalab import client_settings, new_topic
 from kafkalab.lab import read_topic, wait_until
 
 BOOTSTRAP_SERVERS = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "localhost:9092")
+SECURITY = client_settings("confluent-kafka")
 QUEUE_LIMIT = 50  # queue.buffering.max.messages, tiny on purpose so the queue fills up
 RECORDS = 2000
 
@@ -53,7 +54,12 @@ def demonstrate_retry_once() -> BufferError | None:
     one second of poll() frees nothing, so the single retry raises."""
     topic = new_topic(BOOTSTRAP_SERVERS, "retry-once")
     producer = Producer(
-        {"bootstrap.servers": BOOTSTRAP_SERVERS, "queue.buffering.max.messages": QUEUE_LIMIT, "linger.ms": 5000}
+        {
+            "bootstrap.servers": BOOTSTRAP_SERVERS,
+            **SECURITY,
+            "queue.buffering.max.messages": QUEUE_LIMIT,
+            "linger.ms": 5000,
+        }
     )
     for i in range(QUEUE_LIMIT):
         producer.produce(topic, f"fill-{i}".encode())
@@ -69,7 +75,9 @@ def demonstrate_retry_once() -> BufferError | None:
 def acknowledged_records_keep_their_slots() -> dict:
     """Records the broker has acknowledged still fill the queue until poll() serves their delivery reports."""
     topic = new_topic(BOOTSTRAP_SERVERS, "slots")
-    producer = Producer({"bootstrap.servers": BOOTSTRAP_SERVERS, "queue.buffering.max.messages": QUEUE_LIMIT})
+    producer = Producer(
+        {"bootstrap.servers": BOOTSTRAP_SERVERS, **SECURITY, "queue.buffering.max.messages": QUEUE_LIMIT}
+    )
     reports = []
     for i in range(QUEUE_LIMIT):
         producer.produce(topic, f"fill-{i}".encode(), on_delivery=lambda err, msg: reports.append(err))
@@ -89,7 +97,9 @@ def acknowledged_records_keep_their_slots() -> dict:
 def main(records: int = RECORDS) -> dict:
     topic = new_topic(BOOTSTRAP_SERVERS, "queue-full")
     # --8<-- [start:producer]
-    producer = Producer({"bootstrap.servers": BOOTSTRAP_SERVERS, "queue.buffering.max.messages": QUEUE_LIMIT})
+    producer = Producer(
+        {"bootstrap.servers": BOOTSTRAP_SERVERS, **SECURITY, "queue.buffering.max.messages": QUEUE_LIMIT}
+    )
     reports = []
 
     def on_delivery(err, msg):

@@ -8,10 +8,11 @@ from collections import deque
 from kafka import KafkaProducer
 from kafka.errors import KafkaError
 
-from kafkalab import new_topic
+from kafkalab import client_settings, new_topic
 from kafkalab.lab import read_topic
 
 BOOTSTRAP_SERVERS = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "localhost:9092")
+SECURITY = client_settings("kafka-python")
 MAX_PENDING = 50
 RECORDS = 2000
 
@@ -19,7 +20,7 @@ RECORDS = 2000
 def buffer_memory_is_rejected() -> ValueError | None:
     # --8<-- [start:no-buffer-memory]
     try:
-        KafkaProducer(bootstrap_servers=BOOTSTRAP_SERVERS.split(","), buffer_memory=1024 * 1024)
+        KafkaProducer(bootstrap_servers=BOOTSTRAP_SERVERS.split(","), **SECURITY, buffer_memory=1024 * 1024)
     except ValueError as exc:  # Unrecognized configs: {'buffer_memory': 1048576}
         return exc
     # --8<-- [end:no-buffer-memory]
@@ -47,7 +48,7 @@ def send_bounded(producer: KafkaProducer, pending: deque, topic: str, value: byt
 def main(records: int = RECORDS) -> dict:
     topic = new_topic(BOOTSTRAP_SERVERS, "bounded-backlog")
     # --8<-- [start:producer]
-    producer = KafkaProducer(bootstrap_servers=BOOTSTRAP_SERVERS.split(","))
+    producer = KafkaProducer(bootstrap_servers=BOOTSTRAP_SERVERS.split(","), **SECURITY)
     delivered, failed = [], []
     pending: deque = deque()
     max_seen = waits = 0

@@ -5,16 +5,17 @@ import os
 
 from confluent_kafka import KafkaException, Producer
 
-from kafkalab import new_topic
+from kafkalab import client_settings, new_topic
 
 BOOTSTRAP_SERVERS = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "localhost:9092")
+SECURITY = client_settings("confluent-kafka")
 TOPIC_LIMIT = 2000  # the topic's max.message.bytes
 
 
 def over_producer_limit() -> dict:
     topic = new_topic(BOOTSTRAP_SERVERS, "too-large-local")
     # --8<-- [start:producer-limit]
-    producer = Producer({"bootstrap.servers": BOOTSTRAP_SERVERS, "message.max.bytes": 10_000})
+    producer = Producer({"bootstrap.servers": BOOTSTRAP_SERVERS, **SECURITY, "message.max.bytes": 10_000})
     try:
         producer.produce(topic, b"x" * 20_000)
     except KafkaException as exc:
@@ -30,7 +31,8 @@ def over_producer_limit() -> dict:
 def over_topic_limit(**extra_config) -> dict:
     topic = new_topic(BOOTSTRAP_SERVERS, "too-large-topic", config={"max.message.bytes": str(TOPIC_LIMIT)})
     # --8<-- [start:topic-limit]
-    producer = Producer({"bootstrap.servers": BOOTSTRAP_SERVERS, **extra_config})  # message.max.bytes: about 1 MB
+    # message.max.bytes: about 1 MB
+    producer = Producer({"bootstrap.servers": BOOTSTRAP_SERVERS, **SECURITY, **extra_config})
     reports = {}
 
     def on_delivery(err, msg):
@@ -48,7 +50,7 @@ def batch_over_topic_limit(batch_size: int | None) -> list:
     """Fifty 100-byte records, each far below the topic's limit, sent with linger.ms so they share a batch."""
     topic = new_topic(BOOTSTRAP_SERVERS, "batch-too-large", config={"max.message.bytes": str(TOPIC_LIMIT)})
     # --8<-- [start:batch-limit]
-    config = {"bootstrap.servers": BOOTSTRAP_SERVERS, "linger.ms": 100}
+    config = {"bootstrap.servers": BOOTSTRAP_SERVERS, **SECURITY, "linger.ms": 100}
     if batch_size is not None:
         config["batch.size"] = batch_size  # keep whole batches under the topic's max.message.bytes
     producer = Producer(config)

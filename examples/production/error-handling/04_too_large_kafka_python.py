@@ -7,15 +7,16 @@ import os
 from kafka import KafkaProducer
 from kafka.errors import KafkaError, MessageSizeTooLargeError
 
-from kafkalab import new_topic
+from kafkalab import client_settings, new_topic
 
 BOOTSTRAP_SERVERS = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "localhost:9092")
+SECURITY = client_settings("kafka-python")
 TOPIC_LIMIT = 2000  # the topic's max.message.bytes
 
 
 def over_producer_limit() -> MessageSizeTooLargeError | None:
     topic = new_topic(BOOTSTRAP_SERVERS, "too-large-local")
-    producer = KafkaProducer(bootstrap_servers=BOOTSTRAP_SERVERS.split(","), max_request_size=10_000)
+    producer = KafkaProducer(bootstrap_servers=BOOTSTRAP_SERVERS.split(","), **SECURITY, max_request_size=10_000)
     error = None
     # --8<-- [start:producer-limit]
     try:
@@ -31,7 +32,7 @@ def over_topic_limit(**producer_config) -> dict:
     """A large record, then a small one, to a topic whose max.message.bytes only the small one fits."""
     topic = new_topic(BOOTSTRAP_SERVERS, "too-large-topic", config={"max.message.bytes": str(TOPIC_LIMIT)})
     # --8<-- [start:topic-limit]
-    producer = KafkaProducer(bootstrap_servers=BOOTSTRAP_SERVERS.split(","), **producer_config)
+    producer = KafkaProducer(bootstrap_servers=BOOTSTRAP_SERVERS.split(","), **SECURITY, **producer_config)
     outcomes = {}
     for name, value in (("large", b"x" * 5000), ("small", b"x" * 100), ("small again", b"x" * 100)):
         try:
@@ -47,7 +48,7 @@ def batch_over_topic_limit() -> dict:
     """Fifty 100-byte records sent with linger_ms so they share a batch larger than the topic's limit."""
     topic = new_topic(BOOTSTRAP_SERVERS, "batch-too-large", config={"max.message.bytes": str(TOPIC_LIMIT)})
     # --8<-- [start:batch-limit]
-    producer = KafkaProducer(bootstrap_servers=BOOTSTRAP_SERVERS.split(","), linger_ms=100)
+    producer = KafkaProducer(bootstrap_servers=BOOTSTRAP_SERVERS.split(","), **SECURITY, linger_ms=100)
     futures = [producer.send(topic, b"y" * 100) for _ in range(50)]
     try:
         producer.flush(timeout=10)

@@ -7,14 +7,17 @@ import uuid
 
 from confluent_kafka import KafkaError, Producer
 
+import kafkalab
+
 BOOTSTRAP_SERVERS = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "localhost:9092")
+SECURITY = kafkalab.client_settings("confluent-kafka")
 
 
 def produce_to_missing_topic(extra_config: dict) -> tuple[KafkaError | None, float]:
     """Returns the delivery error and the seconds from produce() to the delivery report."""
     topic = f"no-such-topic-{uuid.uuid4().hex[:8]}"
     # --8<-- [start:missing-topic]
-    producer = Producer({"bootstrap.servers": BOOTSTRAP_SERVERS, **extra_config})
+    producer = Producer({"bootstrap.servers": BOOTSTRAP_SERVERS, **SECURITY, **extra_config})
     reports = []
     started = time.monotonic()
     producer.produce(topic, b"lost?", on_delivery=lambda err, msg: reports.append((err, time.monotonic() - started)))

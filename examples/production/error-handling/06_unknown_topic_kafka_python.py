@@ -8,14 +8,17 @@ import uuid
 from kafka import KafkaProducer
 from kafka.errors import KafkaTimeoutError
 
+import kafkalab
+
 BOOTSTRAP_SERVERS = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "localhost:9092")
+SECURITY = kafkalab.client_settings("kafka-python")
 MAX_BLOCK_MS = 3000
 
 
 def main() -> tuple[KafkaTimeoutError | None, float]:
     topic = f"no-such-topic-{uuid.uuid4().hex[:8]}"
     # --8<-- [start:missing-topic]
-    producer = KafkaProducer(bootstrap_servers=BOOTSTRAP_SERVERS.split(","), max_block_ms=MAX_BLOCK_MS)
+    producer = KafkaProducer(bootstrap_servers=BOOTSTRAP_SERVERS.split(","), **SECURITY, max_block_ms=MAX_BLOCK_MS)
     started = time.monotonic()
     try:
         producer.send(topic, b"lost?")

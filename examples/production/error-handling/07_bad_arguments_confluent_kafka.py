@@ -4,15 +4,16 @@ import os
 
 from confluent_kafka import Producer
 
-from kafkalab import new_topic
+from kafkalab import client_settings, new_topic
 from kafkalab.lab import read_topic
 
 BOOTSTRAP_SERVERS = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "localhost:9092")
+SECURITY = client_settings("confluent-kafka")
 
 
 def main() -> dict:
     topic = new_topic(BOOTSTRAP_SERVERS, "bad-arguments")
-    producer = Producer({"bootstrap.servers": BOOTSTRAP_SERVERS})
+    producer = Producer({"bootstrap.servers": BOOTSTRAP_SERVERS, **SECURITY})
     # --8<-- [start:cases]
     cases = {
         "int value": {"value": 42},

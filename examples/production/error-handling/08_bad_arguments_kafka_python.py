@@ -4,14 +4,15 @@ import os
 
 from kafka import KafkaProducer
 
-from kafkalab import new_topic
+from kafkalab import client_settings, new_topic
 
 BOOTSTRAP_SERVERS = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "localhost:9092")
+SECURITY = client_settings("kafka-python")
 
 
 def main() -> dict:
     topic = new_topic(BOOTSTRAP_SERVERS, "bad-arguments")
-    producer = KafkaProducer(bootstrap_servers=BOOTSTRAP_SERVERS.split(","))  # no serializers
+    producer = KafkaProducer(bootstrap_servers=BOOTSTRAP_SERVERS.split(","), **SECURITY)  # no serializers
     # --8<-- [start:cases]
     cases = {
         "int value": {"value": 42},

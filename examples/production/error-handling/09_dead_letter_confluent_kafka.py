@@ -6,10 +6,11 @@ import threading
 
 from confluent_kafka import Producer
 
-from kafkalab import new_topic
+from kafkalab import client_settings, new_topic
 from kafkalab.lab import read_topic
 
 BOOTSTRAP_SERVERS = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "localhost:9092")
+SECURITY = client_settings("confluent-kafka")
 TOPIC_LIMIT = 2000  # the main topic's max.message.bytes
 
 
@@ -53,7 +54,7 @@ class DeadLetterRouter:
 def what_a_delivery_report_carries() -> dict:
     """A record sent with headers: what its delivery report's msg.headers() says, and which thread runs the callback."""
     topic = new_topic(BOOTSTRAP_SERVERS, "report-headers")
-    producer = Producer({"bootstrap.servers": BOOTSTRAP_SERVERS})
+    producer = Producer({"bootstrap.servers": BOOTSTRAP_SERVERS, **SECURITY})
     seen = {}
 
     def on_delivery(err, msg):
@@ -75,7 +76,7 @@ def main() -> dict:
     dead_letter_topic = new_topic(BOOTSTRAP_SERVERS, "orders-dlt")  # default limit: takes the rejects
     values = [b"small-order-%d" % i if i % 3 else b"huge-order-%d " % i + b"x" * 5000 for i in range(9)]
     # --8<-- [start:produce]
-    producer = Producer({"bootstrap.servers": BOOTSTRAP_SERVERS, "batch.size": TOPIC_LIMIT // 2})
+    producer = Producer({"bootstrap.servers": BOOTSTRAP_SERVERS, **SECURITY, "batch.size": TOPIC_LIMIT // 2})
     router = DeadLetterRouter(producer, dead_letter_topic)
     for i, value in enumerate(values):
         router.produce(topic, value, f"order-{i}".encode(), headers=[("source", b"shop")])

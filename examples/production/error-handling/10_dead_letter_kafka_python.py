@@ -7,10 +7,11 @@ import time
 from kafka import KafkaProducer
 from kafka.errors import KafkaError
 
-from kafkalab import new_topic
+from kafkalab import client_settings, new_topic
 from kafkalab.lab import read_topic
 
 BOOTSTRAP_SERVERS = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "localhost:9092")
+SECURITY = client_settings("kafka-python")
 TOPIC_LIMIT = 2000  # the main topic's max.message.bytes
 
 
@@ -61,7 +62,7 @@ def send_from_callback(max_block_ms: int = 3000) -> list:
     """What happens when a callback (on the network thread) sends to a topic the producer has not used yet."""
     topic = new_topic(BOOTSTRAP_SERVERS, "orders")
     dead_letter_topic = new_topic(BOOTSTRAP_SERVERS, "orders-dlt")
-    producer = KafkaProducer(bootstrap_servers=BOOTSTRAP_SERVERS.split(","), max_block_ms=max_block_ms)
+    producer = KafkaProducer(bootstrap_servers=BOOTSTRAP_SERVERS.split(","), **SECURITY, max_block_ms=max_block_ms)
     outcomes = []
 
     def on_success(_metadata):
@@ -91,8 +92,8 @@ def main() -> dict:
     values = [b"small-order-%d" % i if i % 3 else b"huge-order-%d " % i + b"x" * 5000 for i in range(9)]
     # --8<-- [start:produce]
     servers = BOOTSTRAP_SERVERS.split(",")
-    producer = KafkaProducer(bootstrap_servers=servers, max_request_size=TOPIC_LIMIT)
-    dead_letter_producer = KafkaProducer(bootstrap_servers=servers)  # default max_request_size: 1 MiB
+    producer = KafkaProducer(bootstrap_servers=servers, **SECURITY, max_request_size=TOPIC_LIMIT)
+    dead_letter_producer = KafkaProducer(bootstrap_servers=servers, **SECURITY)  # default max_request_size: 1 MiB
     router = DeadLetterRouter(producer, dead_letter_producer, dead_letter_topic)
     for i, value in enumerate(values):
         router.send(topic, value, f"order-{i}".encode(), headers=[("source", b"shop")])

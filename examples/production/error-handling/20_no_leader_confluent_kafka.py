@@ -5,9 +5,10 @@ import os
 
 from confluent_kafka import KafkaError, Producer
 
-from kafkalab import Cluster, new_topic
+from kafkalab import Cluster, client_settings, new_topic
 
 BOOTSTRAP_SERVERS = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "localhost:9092")
+SECURITY = client_settings("confluent-kafka")
 DELIVERY_TIMEOUT_MS = 5000  # short for the lab; production keeps minutes
 
 
@@ -34,6 +35,7 @@ def produce_while_leaderless(topic: str) -> list[KafkaError | None]:
     producer = Producer(
         {
             "bootstrap.servers": BOOTSTRAP_SERVERS,
+            **SECURITY,
             "acks": "all",
             "delivery.timeout.ms": DELIVERY_TIMEOUT_MS,  # alias of message.timeout.ms
         }

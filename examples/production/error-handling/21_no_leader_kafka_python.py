@@ -5,9 +5,10 @@ import os
 from kafka import KafkaProducer
 from kafka.errors import KafkaError
 
-from kafkalab import Cluster, new_topic
+from kafkalab import Cluster, client_settings, new_topic
 
 BOOTSTRAP_SERVERS = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "localhost:9092")
+SECURITY = client_settings("kafka-python")
 DELIVERY_TIMEOUT_MS = 5000
 
 
@@ -15,6 +16,7 @@ def produce_while_leaderless(topic: str) -> KafkaError | None:
     # --8<-- [start:produce]
     producer = KafkaProducer(
         bootstrap_servers=BOOTSTRAP_SERVERS,
+        **SECURITY,
         acks="all",
         request_timeout_ms=2000,
         delivery_timeout_ms=DELIVERY_TIMEOUT_MS,

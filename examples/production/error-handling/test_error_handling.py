@@ -10,6 +10,10 @@ import kafka.errors as Errors
 import pytest
 from confluent_kafka import KafkaError, Producer
 
+import kafkalab
+
+SECURITY = kafkalab.client_settings("confluent-kafka")
+
 
 def test_confluent_kafka_drain_and_retry_loses_nothing(example):
     result = example("01_queue_full_confluent_kafka.py").main()
@@ -120,7 +124,7 @@ def test_the_defaults_the_page_quotes(kafka_topic, kafka_bootstrap):
     from confluent_kafka.admin import AdminClient, ConfigResource
     from kafka import KafkaProducer
 
-    admin = AdminClient({"bootstrap.servers": kafka_bootstrap})
+    admin = AdminClient({"bootstrap.servers": kafka_bootstrap, **SECURITY})
     resource = ConfigResource(ConfigResource.Type.TOPIC, kafka_topic)
     configs = admin.describe_configs([resource])[resource].result(timeout=30)
     assert configs["max.message.bytes"].value == "1048588"

@@ -6,17 +6,19 @@ import os
 from confluent_kafka import Producer
 from envelope import TASK_EVENTS, build_envelope, to_record  # envelope.py, next to this file
 
+import kafkalab
 from kafkalab import new_topic
 from kafkalab.lab import read_topic
 
 BOOTSTRAP_SERVERS = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "localhost:9092")
+SECURITY = kafkalab.client_settings("confluent-kafka")
 
 
 def main() -> dict:
     topic = new_topic(BOOTSTRAP_SERVERS, "task-events", partitions=3)
     events = TASK_EVENTS
     # --8<-- [start:produce]
-    producer = Producer({"bootstrap.servers": BOOTSTRAP_SERVERS})
+    producer = Producer({"bootstrap.servers": BOOTSTRAP_SERVERS, **SECURITY})
     reports = []
     for event_type, entity_id, data in events:
         record = to_record(build_envelope(event_type, entity_id, data, source="task-api"))
@@ -38,7 +40,7 @@ def main() -> dict:
         "events": events,
         "reports": reports,
         "remaining": remaining,
-        "read_back": read_topic(BOOTSTRAP_SERVERS, topic),
+        "read_back": read_topic(BOOTSTRAP_SERVERS, topic, config=SECURITY),
     }
 
 

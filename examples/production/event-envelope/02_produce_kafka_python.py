@@ -6,17 +6,20 @@ import os
 from envelope import TASK_EVENTS, build_envelope, to_record  # envelope.py, next to this file
 from kafka import KafkaProducer
 
+import kafkalab
 from kafkalab import new_topic
 from kafkalab.lab import read_topic
 
 BOOTSTRAP_SERVERS = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "localhost:9092")
+KAFKA_PYTHON_SECURITY = kafkalab.client_settings("kafka-python")
+CONFLUENT_SECURITY = kafkalab.client_settings("confluent-kafka")  # for reading back
 
 
 def main() -> dict:
     topic = new_topic(BOOTSTRAP_SERVERS, "task-events", partitions=3)
     events = TASK_EVENTS
     # --8<-- [start:produce]
-    producer = KafkaProducer(bootstrap_servers=BOOTSTRAP_SERVERS.split(","))
+    producer = KafkaProducer(bootstrap_servers=BOOTSTRAP_SERVERS.split(","), **KAFKA_PYTHON_SECURITY)
     futures = []
     try:
         for event_type, entity_id, data in events:
@@ -34,7 +37,11 @@ def main() -> dict:
     finally:
         producer.close(timeout=10)
     # --8<-- [end:produce]
-    return {"events": events, "metadata": metadata, "read_back": read_topic(BOOTSTRAP_SERVERS, topic)}
+    return {
+        "events": events,
+        "metadata": metadata,
+        "read_back": read_topic(BOOTSTRAP_SERVERS, topic, config=CONFLUENT_SECURITY),
+    }
 
 
 if __name__ == "__main__":

@@ -7,9 +7,11 @@ import time
 from confluent_kafka import Consumer, Producer
 from envelope import build_envelope, to_record  # envelope.py, next to this file
 
+import kafkalab
 from kafkalab import new_topic
 
 BOOTSTRAP_SERVERS = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "localhost:9092")
+SECURITY = kafkalab.client_settings("confluent-kafka")
 
 
 # --8<-- [start:dedupe]
@@ -56,7 +58,7 @@ def main() -> dict:
         build_envelope("task.assigned", "task-42", {"assignee": "alice"}, source="task-api"),
     ]
     # --8<-- [start:duplicate]
-    producer = Producer({"bootstrap.servers": BOOTSTRAP_SERVERS})
+    producer = Producer({"bootstrap.servers": BOOTSTRAP_SERVERS, **SECURITY})
     reports = []
     for envelope in [*envelopes, envelopes[0]]:  # the application re-sends the first event
         record = to_record(envelope)
@@ -72,7 +74,12 @@ def main() -> dict:
     # --8<-- [end:duplicate]
     # --8<-- [start:consume]
     consumer = Consumer(
-        {"bootstrap.servers": BOOTSTRAP_SERVERS, "group.id": f"{topic}-projector", "auto.offset.reset": "earliest"}
+        {
+            "bootstrap.servers": BOOTSTRAP_SERVERS,
+            **SECURITY,
+            "group.id": f"{topic}-projector",
+            "auto.offset.reset": "earliest",
+        }
     )
     consumer.subscribe([topic])
     processed = []

@@ -3,6 +3,7 @@
 # --8<-- [start:envelope]
 import json
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -34,11 +35,11 @@ def serialize(envelope: dict) -> bytes:
     return json.dumps(envelope, sort_keys=True, separators=(",", ":")).encode()
 
 
-def to_record(envelope: dict) -> dict:
+def to_record(envelope: dict, serializer: Callable[[dict], bytes] = serialize) -> dict:
     occurred_at = datetime.fromisoformat(envelope["occurred_at"])
     return {
         "key": envelope["entity_id"].encode(),
-        "value": serialize(envelope),
+        "value": serializer(envelope),
         "headers": [
             ("event_id", envelope["event_id"].encode()),
             ("event_type", envelope["event_type"].encode()),

@@ -10,10 +10,11 @@ from enum import Enum
 
 from confluent_kafka import KafkaError, KafkaException, Message, Producer
 
-from kafkalab import new_topic
+from kafkalab import client_settings, new_topic
 from kafkalab.lab import read_topic
 
 BOOTSTRAP_SERVERS = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "localhost:9092")
+SECURITY = client_settings("confluent-kafka")
 TOPIC_CONFIG = {"min.insync.replicas": "2", "unclean.leader.election.enable": "false"}  # with 3 replicas
 
 # --8<-- [start:settings]
@@ -84,7 +85,13 @@ class ProductionProducer:
     """One per process, shared by every thread that produces."""
 
     def __init__(self, bootstrap_servers: str = BOOTSTRAP_SERVERS, **overrides: object) -> None:
-        config = {"bootstrap.servers": bootstrap_servers, **SETTINGS, **overrides, "error_cb": self._on_error}
+        config = {
+            "bootstrap.servers": bootstrap_servers,
+            **SECURITY,
+            **SETTINGS,
+            **overrides,
+            "error_cb": self._on_error,
+        }
         self._producer = Producer(config)
         self._lock = threading.Lock()
         self.delivered = 0

@@ -11,10 +11,11 @@ from enum import Enum
 import kafka.errors as Errors
 from kafka import KafkaProducer
 
-from kafkalab import new_topic
+from kafkalab import client_settings, new_topic
 from kafkalab.lab import read_topic
 
 BOOTSTRAP_SERVERS = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "localhost:9092")
+SECURITY = client_settings("kafka-python")
 TOPIC_CONFIG = {"min.insync.replicas": "2", "unclean.leader.election.enable": "false"}  # with 3 replicas
 
 # --8<-- [start:settings]
@@ -90,7 +91,9 @@ class ProductionProducer:
     def __init__(
         self, bootstrap_servers: str = BOOTSTRAP_SERVERS, max_pending: int = MAX_PENDING, **overrides: object
     ) -> None:
-        self._producer = KafkaProducer(bootstrap_servers=bootstrap_servers.split(","), **{**SETTINGS, **overrides})
+        self._producer = KafkaProducer(
+            bootstrap_servers=bootstrap_servers.split(","), **SECURITY, **{**SETTINGS, **overrides}
+        )
         self._max_pending = max_pending
         self._changed = threading.Condition()
         self._unfinished: dict[int, tuple[bytes | None, bytes | None]] = {}  # record id -> (key, value)

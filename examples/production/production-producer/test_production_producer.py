@@ -15,10 +15,12 @@ from confluent_kafka import KafkaError
 from confluent_kafka.admin import AdminClient, ConfigResource, ResourceType
 from kafka import KafkaProducer
 
-from kafkalab import Cluster, new_topic, soak
+from kafkalab import Cluster, client_settings, new_topic, soak
 from kafkalab.checker import check
 from kafkalab.lab import read_topic, wait_until
 from kafkalab.logdump import stored_batches
+
+SECURITY = client_settings("confluent-kafka")
 
 CLIENTS = ["01_confluent_kafka.py", "02_kafka_python.py"]
 KEYS = 30
@@ -34,6 +36,7 @@ def record(i: int, keys: int = KEYS) -> tuple[bytes, bytes]:
     return key.encode(), f"{key}:{i // keys}".encode()
 
 
+@pytest.mark.usefixtures("kafka_three_brokers")  # replication factor 3
 @pytest.mark.parametrize("client", CLIENTS)
 def test_every_record_is_read_back_once_and_in_order(example, client):
     result = example(client).main(records=1000, keys=10)
@@ -147,7 +150,7 @@ def test_kafka_python_a_record_over_max_request_size_is_a_dead_letter(example, k
 
 
 def test_kafka_python_default_max_request_size_is_under_the_default_topic_limit(kafka_topic, kafka_bootstrap):
-    admin = AdminClient({"bootstrap.servers": kafka_bootstrap})
+    admin = AdminClient({"bootstrap.servers": kafka_bootstrap, **SECURITY})
     resource = ConfigResource(ResourceType.TOPIC, kafka_topic)
     topic_limit = int(admin.describe_configs([resource])[resource].result(timeout=30)["max.message.bytes"].value)
     assert KafkaProducer.DEFAULT_CONFIG["max_request_size"] == 1048576 < topic_limit == 1048588

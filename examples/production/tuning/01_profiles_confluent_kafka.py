@@ -5,10 +5,11 @@ import os
 
 from confluent_kafka import Producer
 
-from kafkalab import new_topic
+from kafkalab import client_settings, new_topic
 from kafkalab.lab import read_topic, wait_until
 
 BOOTSTRAP_SERVERS = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "localhost:9092")
+SECURITY = client_settings("confluent-kafka")
 RECORDS = 3000
 
 PROFILES = {
@@ -48,7 +49,7 @@ RELIABLE_TOPIC_CONFIG = {"min.insync.replicas": "2", "unclean.leader.election.en
 
 def buffer_memory_is_rejected() -> Exception | None:
     try:
-        Producer({"bootstrap.servers": BOOTSTRAP_SERVERS, "buffer.memory": 67108864})
+        Producer({"bootstrap.servers": BOOTSTRAP_SERVERS, **SECURITY, "buffer.memory": 67108864})
     except Exception as exc:  # KafkaException: No such configuration property: "buffer.memory"
         return exc
     return None
@@ -59,7 +60,7 @@ def batch_sizes(topic: str, records: int, **config) -> dict:
     (each statistics window counts the batches built since the previous one)."""
     windows = []
     producer = Producer(
-        {"bootstrap.servers": BOOTSTRAP_SERVERS, "linger.ms": 50, "statistics.interval.ms": 100, **config},
+        {"bootstrap.servers": BOOTSTRAP_SERVERS, **SECURITY, "linger.ms": 50, "statistics.interval.ms": 100, **config},
         stats_cb=lambda raw: windows.append(json.loads(raw)["topics"].get(topic, {}).get("batchsize")),
     )
     for i in range(records):
@@ -81,7 +82,7 @@ def main(profile: str = "max-reliability", records: int = RECORDS) -> dict:
         BOOTSTRAP_SERVERS, f"tuning-{profile}", partitions=3, replication_factor=3, config=RELIABLE_TOPIC_CONFIG
     )
     # --8<-- [start:produce]
-    producer = Producer({"bootstrap.servers": BOOTSTRAP_SERVERS, **PROFILES[profile]})
+    producer = Producer({"bootstrap.servers": BOOTSTRAP_SERVERS, **SECURITY, **PROFILES[profile]})
     errors = []
     delivered = 0
 

@@ -5,10 +5,11 @@ import os
 from kafka import KafkaProducer
 from kafka.errors import KafkaError
 
-from kafkalab import new_topic
+from kafkalab import client_settings, new_topic
 from kafkalab.lab import read_topic, wait_until
 
 BOOTSTRAP_SERVERS = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "localhost:9092")
+SECURITY = client_settings("kafka-python")
 RECORDS = 3000
 
 PROFILES = {
@@ -50,7 +51,7 @@ def unsupported_settings() -> dict:
     outcomes = {}
     for name, kwargs in {"buffer_memory": {"buffer_memory": 67108864}, "lz4": {"compression_type": "lz4"}}.items():
         try:
-            KafkaProducer(bootstrap_servers=BOOTSTRAP_SERVERS.split(","), **kwargs).close(timeout=5)
+            KafkaProducer(bootstrap_servers=BOOTSTRAP_SERVERS.split(","), **SECURITY, **kwargs).close(timeout=5)
             outcomes[name] = None
         except (ValueError, RuntimeError) as exc:
             outcomes[name] = exc
@@ -59,7 +60,7 @@ def unsupported_settings() -> dict:
 
 def idempotence_with_acks_1() -> bool:
     """kafka-python's default is idempotent; acks=1 alone switches that off without an error."""
-    producer = KafkaProducer(bootstrap_servers=BOOTSTRAP_SERVERS.split(","), acks=1)
+    producer = KafkaProducer(bootstrap_servers=BOOTSTRAP_SERVERS.split(","), **SECURITY, acks=1)
     idempotent = producer.config["enable_idempotence"]
     producer.close(timeout=5)
     return idempotent
@@ -75,7 +76,7 @@ def main(profile: str = "max-reliability", records: int = RECORDS) -> dict:
         BOOTSTRAP_SERVERS, f"tuning-{profile}", partitions=3, replication_factor=3, config=RELIABLE_TOPIC_CONFIG
     )
     # --8<-- [start:produce]
-    producer = KafkaProducer(bootstrap_servers=BOOTSTRAP_SERVERS.split(","), **PROFILES[profile])
+    producer = KafkaProducer(bootstrap_servers=BOOTSTRAP_SERVERS.split(","), **SECURITY, **PROFILES[profile])
     futures = [producer.send(topic, b"event-%d" % i, b"key-%d" % (i % 100)) for i in range(records)]
     producer.flush(timeout=60)
     delivered, errors = 0, []

@@ -7,6 +7,7 @@ from kafka import codec
 PROFILES = ["high-throughput", "low-latency", "max-reliability"]
 
 
+@pytest.mark.usefixtures("kafka_three_brokers")  # replication factor 3
 @pytest.mark.parametrize("profile", PROFILES)
 def test_confluent_kafka_profile_delivers_everything(example, profile):
     mod = example("01_profiles_confluent_kafka.py")
@@ -16,6 +17,7 @@ def test_confluent_kafka_profile_delivers_everything(example, profile):
     assert result["read_back"] == mod.RECORDS
 
 
+@pytest.mark.usefixtures("kafka_three_brokers")  # replication factor 3
 @pytest.mark.parametrize("profile", PROFILES)
 def test_kafka_python_profile_delivers_everything(example, profile):
     mod = example("02_profiles_kafka_python.py")

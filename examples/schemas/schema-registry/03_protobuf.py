@@ -11,9 +11,12 @@ from confluent_kafka.schema_registry import SchemaRegistryClient
 from confluent_kafka.schema_registry.protobuf import ProtobufDeserializer, ProtobufSerializer
 from confluent_kafka.serialization import StringDeserializer, StringSerializer
 from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
-from reading import create_topic, poll_until  # reading.py, next to this file
+
+import kafkalab
+from kafkalab.lab import read_with
 
 BOOTSTRAP_SERVERS = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "localhost:9092")
+SECURITY = kafkalab.client_settings("confluent-kafka")
 SCHEMA_REGISTRY_URL = os.environ.get("KAFKA_SCHEMA_REGISTRY_URL", "http://localhost:9592/apis/ccompat/v7")
 TOPIC = f"orders-protobuf-{uuid.uuid4().hex[:8]}"
 
@@ -42,6 +45,7 @@ def produce(topic: str, orders: list) -> list:
     producer = SerializingProducer(
         {
             "bootstrap.servers": BOOTSTRAP_SERVERS,
+            **SECURITY,
             "key.serializer": StringSerializer(),
             "value.serializer": ProtobufSerializer(OrderPlaced, registry, {"use.deprecated.format": False}),
         }
@@ -63,7 +67,7 @@ def produce(topic: str, orders: list) -> list:
 def consume(topic: str, count: int, raw: bool = False) -> list:
     """Read `count` records from the start: raw bytes, or decoded by the deserializer."""
     group = f"{topic}-{'raw' if raw else 'protobuf'}"
-    base = {"bootstrap.servers": BOOTSTRAP_SERVERS, "group.id": group, "auto.offset.reset": "earliest"}
+    base = {"bootstrap.servers": BOOTSTRAP_SERVERS, **SECURITY, "group.id": group, "auto.offset.reset": "earliest"}
     if raw:
         consumer = Consumer(base)
     else:
@@ -76,11 +80,11 @@ def consume(topic: str, count: int, raw: bool = False) -> list:
             }
         )
         # --8<-- [end:consume]
-    return poll_until(consumer, topic, count)
+    return read_with(consumer, topic, count)
 
 
 def main() -> None:
-    create_topic(BOOTSTRAP_SERVERS, TOPIC)
+    kafkalab.create_topic(BOOTSTRAP_SERVERS, TOPIC)
     reports = produce(TOPIC, ORDERS)
     for err, msg in reports:
         print("delivered" if err is None else f"failed: {err}", msg.topic(), msg.partition(), msg.offset())

@@ -13,9 +13,11 @@ from confluent_kafka.schema_registry import (
 )
 from confluent_kafka.schema_registry.avro import AvroSerializer
 from confluent_kafka.serialization import StringSerializer
-from reading import create_topic  # reading.py, next to this file
+
+import kafkalab
 
 BOOTSTRAP_SERVERS = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "localhost:9092")
+SECURITY = kafkalab.client_settings("confluent-kafka")
 SCHEMA_REGISTRY_URL = os.environ.get("KAFKA_SCHEMA_REGISTRY_URL", "http://localhost:9592/apis/ccompat/v7")
 TOPIC = f"orders-{uuid.uuid4().hex[:8]}"
 
@@ -57,6 +59,7 @@ def produce_both_types(topic: str, strategy) -> list:
         producer = SerializingProducer(
             {
                 "bootstrap.servers": BOOTSTRAP_SERVERS,
+                **SECURITY,
                 "key.serializer": StringSerializer(),
                 "value.serializer": serializer,
             }
@@ -75,7 +78,7 @@ def subjects_after(topic: str, strategy) -> list[str]:
 def main() -> None:
     for name, strategy in STRATEGIES.items():
         topic = f"{TOPIC}-{name.lower()}"
-        create_topic(BOOTSTRAP_SERVERS, topic)
+        kafkalab.create_topic(BOOTSTRAP_SERVERS, topic)
         subjects = subjects_after(topic, strategy)
         print(name, [s for s in subjects if topic in s or s.startswith("shop.orders.")])
 

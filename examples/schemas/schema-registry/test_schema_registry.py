@@ -9,7 +9,6 @@ import io
 import json
 import statistics
 import struct
-from pathlib import Path
 
 import fastavro
 import pytest
@@ -17,12 +16,6 @@ from confluent_kafka import Consumer, TopicPartition
 from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
 from confluent_kafka.schema_registry.error import SchemaRegistryError
 from google.protobuf import descriptor_pb2
-
-
-@pytest.fixture(autouse=True)
-def _sibling_module_importable(monkeypatch):
-    """The examples import reading.py from their folder, as they do when run as scripts."""
-    monkeypatch.syspath_prepend(str(Path(__file__).parent))
 
 
 @pytest.fixture
@@ -82,7 +75,7 @@ def test_json_schema_serializer_refuses_a_value_that_breaks_the_schema(example, 
     with pytest.raises(Exception, match="'two' is not of type 'integer'") as raised:
         module.produce(topic, [{"order_id": "o-9", "quantity": "two"}])
     assert type(raised.value).__name__ == "ValueSerializationError"
-    watermarks = Consumer({"bootstrap.servers": module.BOOTSTRAP_SERVERS, "group.id": f"{topic}-w"})
+    watermarks = Consumer({"bootstrap.servers": module.BOOTSTRAP_SERVERS, **module.SECURITY, "group.id": f"{topic}-w"})
     try:  # nothing reached the topic
         assert watermarks.get_watermark_offsets(TopicPartition(topic, 0), timeout=10) == (0, 0)
     finally:

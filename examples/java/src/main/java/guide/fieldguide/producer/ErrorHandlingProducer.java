@@ -55,6 +55,7 @@ public final class ErrorHandlingProducer implements AutoCloseable {
     public static Properties config(String bootstrapServers) {
         Properties props = new Properties();
         props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        props.putAll(ClientConfig.security()); // $KAFKA_CLIENT_CONFIG, when set
         props.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class);
         props.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, StringSerializer.class);
         props.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 120_000); // bounds all retries of a record

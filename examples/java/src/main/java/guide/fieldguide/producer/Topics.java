@@ -28,8 +28,9 @@ public final class Topics {
         return prefix + "-" + UUID.randomUUID().toString().substring(0, 8);
     }
 
+    /** An admin client with the settings of $KAFKA_CLIENT_CONFIG, when set (see ClientConfig). */
     public static Admin admin(String bootstrapServers) {
-        return admin(bootstrapServers, new Properties());
+        return admin(bootstrapServers, ClientConfig.security());
     }
 
     /** An admin client with extra settings, e.g. a SASL login. */

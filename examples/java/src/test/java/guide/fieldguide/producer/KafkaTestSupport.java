@@ -39,8 +39,15 @@ final class KafkaTestSupport {
     /** Reads the topic from the beginning until {@code done} holds for what was read, or the timeout passes. */
     static List<ConsumerRecord<String, String>> readUntil(String topic, String isolationLevel,
             Predicate<List<ConsumerRecord<String, String>>> done, Duration timeout) {
+        return readUntil(BOOTSTRAP_SERVERS, ClientConfig.security(), topic, isolationLevel, done, timeout);
+    }
+
+    /** The same, from another cluster, with its security settings. */
+    static List<ConsumerRecord<String, String>> readUntil(String bootstrapServers, Properties security, String topic,
+            String isolationLevel, Predicate<List<ConsumerRecord<String, String>>> done, Duration timeout) {
         Properties props = new Properties();
-        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, BOOTSTRAP_SERVERS);
+        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        props.putAll(security);
         props.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class);
         props.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class);
         props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, isolationLevel);

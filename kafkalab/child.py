@@ -24,6 +24,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -109,7 +110,8 @@ def run_child(program: str | Path, *args: object, timeout: float = 60.0) -> Chil
     started = time.time()
     # Output goes to files, not pipes: a process the child left behind may hold them open.
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        process = subprocess.Popen(command, stdout=out, stderr=err, start_new_session=True)
+        with _sigint_as_default():
+            process = subprocess.Popen(command, stdout=out, stderr=err, start_new_session=True)
         try:
             process.wait(timeout)
         except subprocess.TimeoutExpired:
@@ -124,6 +126,23 @@ def run_child(program: str | Path, *args: object, timeout: float = 60.0) -> Chil
                 process.kill()
                 process.wait()
         return ChildRun(command[1:], process.returncode, parse(_read(out)), _read(err), started, time.time())
+
+
+@contextlib.contextmanager
+def _sigint_as_default() -> Iterator[None]:
+    """While a child is started: SIGINT at its default action, if this process ignores it. exec() keeps an
+    ignored signal ignored, and a shell ignores SIGINT in what it starts in the background (`cmd &`), so a
+    test run started that way would hand a child a SIGINT it could not be stopped with."""
+    ignored = (
+        threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGINT) == signal.SIG_IGN
+    )
+    if ignored:
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+    try:
+        yield
+    finally:
+        if ignored:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _read(file: IO[bytes]) -> str:
@@ -181,7 +200,7 @@ def serve(
     `ready_within`), and always stop it: SIGTERM to the group, then SIGKILL to the group if it has not
     exited within `stop_within` seconds. Raises if the server exits or is not ready in time. `url`, where it
     answers, is kept on the Server for its callers."""
-    with open(log, "wb") as out:
+    with open(log, "wb") as out, _sigint_as_default():
         process = subprocess.Popen(
             list(command),
             env=os.environ | (env or {}),

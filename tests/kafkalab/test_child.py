@@ -1,6 +1,7 @@
 """kafkalab.child: a lab's child process reports its steps as JSON lines; the lab reads them back. Parsed from
 output recorded from the labs' own children (notebooks/children), and run for real."""
 
+import signal
 import time
 from pathlib import Path
 
@@ -80,6 +81,21 @@ def test_a_child_leaves_no_process_behind(tmp_path):
     while alive(orphan) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not alive(orphan)  # killed with the child's process group
+
+
+def test_a_child_can_be_stopped_with_sigint_even_when_this_process_ignores_it(tmp_path):
+    """A shell ignores SIGINT in what it starts in the background, and exec() keeps that: the child must not."""
+    program = tmp_path / "disposition.py"
+    program.write_text(
+        "import signal\nfrom kafkalab.child import say\n"
+        "say('sigint', ignored=signal.getsignal(signal.SIGINT) == signal.SIG_IGN)\n"
+    )
+    before = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        run = run_child(program, timeout=30)
+    finally:
+        signal.signal(signal.SIGINT, before)
+    assert run.first("sigint").details == {"ignored": False}
 
 
 def alive(pid: int) -> bool:

@@ -27,6 +27,11 @@ def _siblings_importable(monkeypatch):
     monkeypatch.syspath_prepend(str(Path(__file__).parent))
 
 
+@pytest.fixture(autouse=True)
+def _needs_a_registry(schema_registry_url):
+    """Every test here talks to a registry (the examples' own default URL too): none, and they skip, saying why."""
+
+
 @pytest.fixture
 def registry(schema_registry_url) -> SchemaRegistryClient:
     return SchemaRegistryClient({"url": schema_registry_url})

@@ -56,6 +56,21 @@ def example(request: pytest.FixtureRequest, kafka_bootstrap: str) -> Callable[[s
     return load
 
 
+@pytest.fixture
+def ran_example(request: pytest.FixtureRequest) -> Callable[[str], Path]:
+    """`ran_example("05_app.py")`: the path of an example that the test runs as a process of its own and must
+    not import here (an application that makes a producer at import), counted like a loaded one."""
+    folder = Path(request.node.path).parent
+
+    def ran(filename: str) -> Path:
+        path = (folder / filename).resolve()
+        assert path.is_file(), f"no example {filename} in {folder}"
+        _LOADED[request.node.nodeid].add(path)
+        return path
+
+    return ran
+
+
 def _files_in(folder: Path) -> set[Path]:
     """Files of `folder` loaded as modules so far: an example's own helper modules (envelope.py) count as run."""
     found = set()

@@ -202,9 +202,9 @@ def test_gunicorn_workers_each_make_their_producer_and_deliver_every_request(
 
 @pytest.mark.parametrize("client", ["confluent-kafka", "kafka-python"])
 def test_gunicorn_preload_with_a_producer_made_at_import_loses_every_request(
-    example, kafka_bootstrap, tmp_path, client
+    ran_example, kafka_bootstrap, tmp_path, client
 ):
-    # not imported here: it makes a producer at import, which is its point
+    ran_example("05_app_producer_at_import.py")  # run by gunicorn only: it makes a producer at import, its point
     topic = new_topic(kafka_bootstrap, "forked-preload", partitions=3)
     env = {"EVENTS_TOPIC": topic, "EVENTS_CLIENT": client, "EVENTS_MAX_BLOCK_MS": "3000"}
     args = ["--preload", "--no-control-socket", "--graceful-timeout", "10", "05_app_producer_at_import:app"]

@@ -4,6 +4,7 @@ from .admin import Admin, PartitionState, create_topic, new_topic
 from .cluster import Cluster, NodeStatus
 from .connection import client_settings
 from .errors import ClusterStateError, KafkalabError, NodeFailed, PortBusy, RuntimeMissing
+from .node import pid_alive
 from .registry import Registry as SchemaRegistry
 from .runtime import KAFKA_VERSION, fetch
 from .topology import SASL_USERS
@@ -25,4 +26,5 @@ __all__ = [
     "create_topic",
     "fetch",
     "new_topic",
+    "pid_alive",
 ]

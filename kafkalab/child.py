@@ -225,6 +225,5 @@ def serve(
                 os.killpg(process.pid, signal.SIGTERM)
         with contextlib.suppress(subprocess.TimeoutExpired):
             process.wait(stop_within)
-        with contextlib.suppress(ProcessLookupError):  # workers left behind by a main process that exited
-            os.killpg(process.pid, signal.SIGKILL)
+        _kill_group(process.pid)  # workers left behind by a main process that exited
         process.wait(5)

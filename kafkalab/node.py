@@ -250,11 +250,21 @@ def process_state(pid: int | None, proc: subprocess.Popen | None, is_ours: Calla
             return "dead"
     elif not is_ours():
         return "dead"
+    code = _state_code(pid)
+    if code in (None, "Z"):
+        return "dead"
+    return "paused" if code in ("T", "t") else "running"
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether a process with this pid exists and has not ended (a zombie waiting to be reaped has)."""
+    return _state_code(pid) not in (None, "Z")
+
+
+def _state_code(pid: int) -> str | None:
+    """The process's state letter from /proc (R, S, T, Z, ...), None when there is no such process."""
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
-        return "dead"
-    code = stat.rsplit(")", 1)[1].split()[0]
-    if code == "Z":
-        return "dead"
-    return "paused" if code in ("T", "t") else "running"
+        return None
+    return stat.rsplit(")", 1)[1].split()[0]  # after the command name, which may hold spaces and ")"

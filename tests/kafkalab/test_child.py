@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from kafkalab import KafkalabError
+from kafkalab import KafkalabError, pid_alive
 from kafkalab.child import Said, parse, run_child
 from kafkalab.lab import Timeline
 
@@ -78,9 +78,9 @@ def test_a_child_leaves_no_process_behind(tmp_path):
     assert time.monotonic() - started < 20  # its output is read without waiting for the orphan
     orphan = run.first("left behind").details["pid"]
     deadline = time.monotonic() + 10
-    while alive(orphan) and time.monotonic() < deadline:
+    while pid_alive(orphan) and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert not alive(orphan)  # killed with the child's process group
+    assert not pid_alive(orphan)  # killed with the child's process group
 
 
 def test_a_child_can_be_stopped_with_sigint_even_when_this_process_ignores_it(tmp_path):
@@ -96,14 +96,6 @@ def test_a_child_can_be_stopped_with_sigint_even_when_this_process_ignores_it(tm
     finally:
         signal.signal(signal.SIGINT, before)
     assert run.first("sigint").details == {"ignored": False}
-
-
-def alive(pid: int) -> bool:
-    stat = Path(f"/proc/{pid}/stat")
-    try:
-        return stat.read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except (FileNotFoundError, ProcessLookupError):
-        return False
 
 
 def test_said_text_joins_the_details():

@@ -23,7 +23,7 @@ from confluent_kafka.schema_registry.protobuf import ProtobufDeserializer, Proto
 from confluent_kafka.serialization import StringDeserializer, StringSerializer
 from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
 
-from kafkalab import Cluster, NodeFailed, PortBusy, SchemaRegistry
+from kafkalab import Cluster, NodeFailed, PortBusy, SchemaRegistry, pid_alive
 from kafkalab.plugin import TEST_PORT_BASE
 from kafkalab.registry import APICURIO_VERSION, Registry
 from kafkalab.runtime import java_executable
@@ -57,14 +57,6 @@ def _port_base() -> int:
 # B+350 and the registry's B+550; at B+60, the same plus ten.
 OWN_CLUSTER_OFFSET = 50
 INNER_RUN_OFFSET = 60
-
-
-def _alive(pid: int) -> bool:
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
 
 def _die_with_this_process() -> None:
@@ -202,7 +194,7 @@ def test_up_with_a_registry_starts_it_and_down_stops_it(tmp_path):
         assert (recorded["pid"], recorded["url"]) == (registry.pid, cluster.registry_url)
     finally:
         cluster.down()
-    assert not _alive(registry.pid)
+    assert not pid_alive(registry.pid)
     assert not _listening(registry.port)
 
 
@@ -216,7 +208,7 @@ def test_stop_registry_leaves_the_cluster_running(tmp_path):
         assert cluster.start_registry() == url  # one registry per cluster: a second call keeps it
         pid = cluster.registry.pid
         cluster.stop_registry()
-        assert not _alive(pid)
+        assert not pid_alive(pid)
         assert cluster.registry_url is None and json.loads(cluster.state_file.read_text())["registry"] is None
         assert cluster.is_up()
     finally:
@@ -263,7 +255,7 @@ def test_the_registry_dies_with_an_interrupted_or_killed_test_run(tmp_path, how)
                 pytest.fail(f"inner run never reached its test:\n{proc.communicate()[0]}")
             time.sleep(0.2)
         pids = json.loads(marker.read_text())
-        assert len(pids) == 2 and all(_alive(p) for p in pids)  # one combined node and the registry
+        assert len(pids) == 2 and all(pid_alive(p) for p in pids)  # one combined node and the registry
         proc.send_signal(getattr(signal, how))
         out = proc.communicate(timeout=60)[0]
         if how == "SIGINT":
@@ -273,9 +265,9 @@ def test_the_registry_dies_with_an_interrupted_or_killed_test_run(tmp_path, how)
             proc.kill()
             proc.communicate(timeout=30)
     deadline = time.monotonic() + 10
-    while any(_alive(p) for p in pids) and time.monotonic() < deadline:
+    while any(pid_alive(p) for p in pids) and time.monotonic() < deadline:
         time.sleep(0.1)
-    left = [p for p in pids if _alive(p)]
+    left = [p for p in pids if pid_alive(p)]
     for p in left:
         os.kill(p, signal.SIGKILL)
     assert not left, f"processes {left} outlived the test run"
@@ -297,13 +289,13 @@ def test_a_registry_of_its_own_launches_restarts_empty_and_stops(tmp_path):
         first_pid = registry.pid
         took = registry.restart()
         assert 0 < took < 90 and registry.healthy() and registry.pid != first_pid
-        assert not _alive(first_pid)
+        assert not pid_alive(first_pid)
         assert SchemaRegistryClient({"url": registry.url}).get_subjects() == []  # in-memory: empty again
         registry.stop()
-        assert not _alive(registry.pid) and not _listening(port)
+        assert not pid_alive(registry.pid) and not _listening(port)
         assert registry.restart() > 0 and registry.healthy()  # a stopped registry starts again
         pid = registry.pid
-    assert not _alive(pid) and not _listening(port)  # the with block stopped it
+    assert not pid_alive(pid) and not _listening(port)  # the with block stopped it
 
 
 def test_restart_needs_a_launched_registry(tmp_path):

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from kafkalab import pid_alive
+
 INNER_TEST = """
 import json, os, time
 def test_holds_the_cluster(kafka_cluster):
@@ -20,14 +22,6 @@ def test_holds_the_cluster(kafka_cluster):
     os.replace(os.environ["MARKER"] + ".tmp", os.environ["MARKER"])
     time.sleep(120)
 """
-
-
-def _alive(pid: int) -> bool:
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
 
 def _run_inner(tmp_path: Path, port_base: int) -> tuple[subprocess.Popen, list[int]]:
@@ -47,15 +41,15 @@ def _run_inner(tmp_path: Path, port_base: int) -> tuple[subprocess.Popen, list[i
             pytest.fail(f"inner run never reached its test:\n{proc.communicate()[0]}")
         time.sleep(0.2)
     pids = json.loads(marker.read_text())
-    assert pids and all(_alive(p) for p in pids)
+    assert pids and all(pid_alive(p) for p in pids)
     return proc, pids
 
 
 def _assert_gone(pids: list[int], within: float) -> None:
     deadline = time.monotonic() + within
-    while any(_alive(p) for p in pids) and time.monotonic() < deadline:
+    while any(pid_alive(p) for p in pids) and time.monotonic() < deadline:
         time.sleep(0.1)
-    left = [p for p in pids if _alive(p)]
+    left = [p for p in pids if pid_alive(p)]
     for p in left:
         os.kill(p, signal.SIGKILL)
     assert not left, f"JVMs {left} outlived the test run"

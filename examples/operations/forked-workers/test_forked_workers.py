@@ -3,7 +3,6 @@ each process (multiprocessing and a real gunicorn serving real HTTP requests), e
 
 import contextlib
 import json
-import os
 import subprocess
 import sys
 import time
@@ -14,7 +13,7 @@ import httpx
 import pytest
 from kafka import KafkaProducer
 
-from kafkalab import new_topic
+from kafkalab import new_topic, pid_alive
 from kafkalab.child import free_port, run_child, serve
 from kafkalab.lab import read_topic
 
@@ -112,14 +111,6 @@ def test_a_producer_per_pool_worker_delivers_every_record(example, kafka_bootstr
     assert values(kafka_bootstrap, topic) == expected
 
 
-def alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
-
-
 def worker_pids(master: int) -> set[int]:
     children = Path(f"/proc/{master}/task/{master}/children")
     return {int(p) for p in children.read_text().split()} if children.exists() else set()
@@ -152,9 +143,9 @@ def gunicorn(args: list[str], env: dict[str, str], log: Path, workers: int = 3):
             with contextlib.suppress(subprocess.TimeoutExpired):
                 server.wait(30)
     deadline = time.monotonic() + 10
-    while any(alive(p) for p in seen) and time.monotonic() < deadline:
+    while any(pid_alive(p) for p in seen) and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert not [p for p in seen | {server.pid} if alive(p)], "a gunicorn process outlived the test"
+    assert not [p for p in seen | {server.pid} if pid_alive(p)], "a gunicorn process outlived the test"
 
 
 def post_events(url: str, n: int, clients: int = 6) -> list[tuple[str, int | None, dict]]:

@@ -100,13 +100,20 @@ def kafka_cluster(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempP
 def kafka_secure_cluster(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     """A private one-broker cluster whose client listener wants a SASL/PLAIN login and enforces ACLs
     (users in kafkalab.SASL_USERS; admin is a super user). Always local: compose has no such service."""
+    yield from _one_broker_cluster(request, tmp_path_factory, "kafkalab-secure", 0, sasl=True)
+
+
+def _one_broker_cluster(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, name: str, offset: int, **settings: object
+) -> Iterator[Cluster]:
+    """A private one-broker cluster at base-3000+`offset`, up for the fixture's scope and always stopped."""
     cluster = Cluster(
         1,
-        port_base=_port_base() - SECURE_PORT_BASE_OFFSET,
-        state_dir=tmp_path_factory.mktemp("kafkalab-secure"),
-        sasl=True,
+        port_base=_port_base() - SECURE_PORT_BASE_OFFSET + offset,
+        state_dir=tmp_path_factory.mktemp(name),
         die_with_parent=True,
         log=_terminal_log(request.config),
+        **settings,  # type: ignore[arg-type]
     )
     try:
         cluster.up()
@@ -135,19 +142,8 @@ def kafka_secured_cluster(
     mode = getattr(request, "param", "sasl-scram")
     if mode not in SECURED_MODES:
         raise ValueError(f"unknown secured mode {mode!r}; known: {', '.join(SECURED_MODES)}")
-    cluster = Cluster(
-        1,
-        port_base=_port_base() - SECURE_PORT_BASE_OFFSET + 1 + list(SECURED_MODES).index(mode),
-        state_dir=tmp_path_factory.mktemp(f"kafkalab-{mode}"),
-        die_with_parent=True,
-        log=_terminal_log(request.config),
-        **SECURED_MODES[mode],  # type: ignore[arg-type]
-    )
-    try:
-        cluster.up()
-        yield cluster
-    finally:
-        cluster.down()
+    offset = 1 + list(SECURED_MODES).index(mode)
+    yield from _one_broker_cluster(request, tmp_path_factory, f"kafkalab-{mode}", offset, **SECURED_MODES[mode])
 
 
 def _terminal_log(config: pytest.Config):

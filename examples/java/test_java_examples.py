@@ -36,7 +36,10 @@ TEST_CLASSES = {
 # broker each, on ports of their own next to the SASL/ACL cluster's (base-3000+11.., clear of the plugin's
 # kafka_secured_cluster modes at base-3000+1..), so they can run while those are up.
 SECURED = {"TLS": {"tls": "server"}, "MTLS": {"tls": "mutual"}, "SCRAM": {"sasl": "SCRAM-SHA-512"},
-           "OAUTHBEARER": {"sasl": "OAUTHBEARER"}}  # fmt: skip
+           "OAUTHBEARER": {"sasl": "OAUTHBEARER"},
+           # TlsProducerTest's flawed brokers: a certificate for another host, and an expired one
+           "TLS_WRONG_HOST": {"tls": "server", "tls_flaw": "wrong-host"},
+           "TLS_EXPIRED": {"tls": "server", "tls_flaw": "expired"}}  # fmt: skip
 SECURED_PORT_OFFSET = 11
 
 
@@ -46,7 +49,7 @@ def _tail(text: str, lines: int = 80) -> str:
 
 @pytest.fixture(scope="module")
 def java_secured_env(kafka_secure_cluster: kafkalab.Cluster, tmp_path_factory: pytest.TempPathFactory):
-    """The four secured clusters, started side by side, as environment variables for the Maven run; and a CA
+    """The SECURED clusters, started side by side, as environment variables for the Maven run; and a CA
     that signed none of them (TlsProducerTest's wrong-CA case). Stopped when the module ends."""
     base = kafka_secure_cluster.topology.port_base + SECURED_PORT_OFFSET
     clusters = [

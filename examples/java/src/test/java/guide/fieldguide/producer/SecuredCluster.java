@@ -22,8 +22,9 @@ import org.junit.jupiter.api.Assumptions;
 
 /**
  * One of kafkalab's secured lab clusters, named by KAFKA_{MODE}_BOOTSTRAP_SERVERS and KAFKA_{MODE}_CLIENT_CONFIG
- * (the client.properties kafkalab wrote for it), MODE one of TLS, MTLS, SCRAM, OAUTHBEARER. The pytest wrapper
- * (examples/java/test_java_examples.py) starts the four and sets KAFKA_SECURED_REQUIRED=true, which turns a
+ * (the client.properties kafkalab wrote for it), MODE one of TLS, MTLS, SCRAM, OAUTHBEARER, or TLS_WRONG_HOST and
+ * TLS_EXPIRED (TLS brokers whose certificate names another host, or has expired). The pytest wrapper
+ * (examples/java/test_java_examples.py) starts them all and sets KAFKA_SECURED_REQUIRED=true, which turns a
  * missing cluster into a failure; a plain {@code mvn test} without them skips these tests.
  */
 record SecuredCluster(String mode, String bootstrapServers, Path clientConfigFile) {
@@ -84,26 +85,39 @@ record SecuredCluster(String mode, String bootstrapServers, Path clientConfigFil
     record Refusal(Throwable error, Duration took) {
     }
 
+    /**
+     * The write is refused: by the constructor (a setting it cannot use) or by the record, timed from the
+     * producer's construction until it says why (its close is not counted).
+     */
     Refusal refusedWrite(Properties security, String topic) throws InterruptedException {
         Properties config = SecuredProducer.config(bootstrapServers, security);
-        Throwable error = null;
-        Duration took = null;
-        try (Producer<String, String> producer = new KafkaProducer<>(config)) {
-            long start = System.nanoTime();
+        long start = System.nanoTime();
+        Producer<String, String> producer;
+        try {
+            producer = new KafkaProducer<>(config);
+        } catch (KafkaException e) {
+            return refusal(e, start);
+        }
+        try (producer) { // closed after the refusal is timed: a catch of this try would run after the close
             try {
                 producer.send(new ProducerRecord<>(topic, "refused")).get(90, TimeUnit.SECONDS);
             } catch (ExecutionException e) {
-                error = e.getCause();
+                return refusal(e.getCause(), start);
             } catch (KafkaException | TimeoutException e) {
-                error = e;
+                return refusal(e, start);
             }
-            took = Duration.ofNanos(System.nanoTime() - start);
         }
-        if (error == null) {
-            fail("the write was accepted");
+        return fail("the write was accepted");
+    }
+
+    private Refusal refusal(Throwable error, long start) {
+        Duration took = Duration.ofNanos(System.nanoTime() - start);
+        Throwable root = error;
+        while (root.getCause() != null) {
+            root = root.getCause();
         }
-        System.out.printf("java %s: %s after %d ms: %s%n", mode, error.getClass().getSimpleName(), took.toMillis(),
-                error.getMessage());
+        System.out.printf("java %s: %s after %d ms: %s (at its root: %s)%n", mode, error.getClass().getSimpleName(),
+                took.toMillis(), error.getMessage(), root);
         return new Refusal(error, took);
     }
 }

@@ -38,6 +38,39 @@ class TlsProducerTest {
     }
 
     @Test
+    void aCertificateForAnotherHostIsRefusedAtOnce() throws Exception {
+        SecuredCluster.Refusal refusal = refusedByItsOwnSettings("TLS_WRONG_HOST");
+        assertInstanceOf(SslAuthenticationException.class, refusal.error());
+        assertTrue(causes(refusal.error()).contains("No subject alternative names matching IP address 127.0.0.1"),
+                causes(refusal.error()));
+        assertTrue(refusal.took().compareTo(AT_ONCE) < 0, refusal.took().toString());
+    }
+
+    @Test
+    void anExpiredBrokerCertificateIsRefusedAtOnce() throws Exception {
+        SecuredCluster.Refusal refusal = refusedByItsOwnSettings("TLS_EXPIRED");
+        assertInstanceOf(SslAuthenticationException.class, refusal.error());
+        assertTrue(causes(refusal.error()).contains("CertificateExpiredException"), causes(refusal.error()));
+        assertTrue(refusal.took().compareTo(AT_ONCE) < 0, refusal.took().toString());
+    }
+
+    /** A broker whose certificate is flawed, written to with its cluster's own (right) client.properties. */
+    private static SecuredCluster.Refusal refusedByItsOwnSettings(String mode) throws Exception {
+        SecuredCluster cluster = SecuredCluster.of(mode);
+        String topic = Topics.uniqueName(mode.toLowerCase().replace('_', '-'));
+        return cluster.refusedWrite(cluster.clientProperties(), topic);
+    }
+
+    /** The error and its causes, one per line. */
+    static String causes(Throwable error) {
+        StringBuilder out = new StringBuilder();
+        for (Throwable e = error; e != null; e = e.getCause()) {
+            out.append(e).append('\n');
+        }
+        return out.toString();
+    }
+
+    @Test
     void aPlaintextClientOnTheTlsPortWaitsForMaxBlockMs() throws Exception {
         SecuredCluster cluster = SecuredCluster.of("TLS");
         Properties plaintext = new Properties(); // no security.protocol: PLAINTEXT

@@ -178,7 +178,7 @@ def _watching(name: str, t0: float) -> Iterator[_Collect]:
         logger.removeHandler(handler)
 
 
-def _fail_confluent(bs: str, props: dict, extra: dict) -> Failure:
+def _fail_confluent(bs: str, props: dict, extra: dict, topic: str) -> Failure:
     t0 = time.monotonic()
     lines: list[tuple[float, str]] = []
     logger = logging.getLogger(f"test-security-{uuid.uuid4().hex[:6]}")
@@ -195,7 +195,7 @@ def _fail_confluent(bs: str, props: dict, extra: dict) -> Failure:
     except Exception as e:  # librdkafka refuses some settings when the producer is made
         return Failure(str(e), time.monotonic() - t0, [])
     reports: list = []
-    producer.produce("never-written", b"x", on_delivery=lambda err, msg: reports.append(err))
+    producer.produce(topic, b"x", on_delivery=lambda err, msg: reports.append(err))
     deadline = time.monotonic() + 12
     while not reports and time.monotonic() < deadline:
         producer.poll(0.1)
@@ -209,7 +209,7 @@ def _fail_confluent(bs: str, props: dict, extra: dict) -> Failure:
     return Failure(None, None, sorted(logged))
 
 
-def _fail_kafka_python(bs: str, props: dict, extra: dict) -> Failure:
+def _fail_kafka_python(bs: str, props: dict, extra: dict, topic: str) -> Failure:
     from kafka import KafkaProducer
 
     t0 = time.monotonic()
@@ -221,7 +221,7 @@ def _fail_kafka_python(bs: str, props: dict, extra: dict) -> Failure:
         producer = KafkaProducer(bootstrap_servers=bs, bootstrap_timeout_ms=int(TIMEOUT_S * 1000),
                                  max_block_ms=5000, **settings)  # fmt: skip
         try:
-            producer.send("never-written", b"x").get(timeout=10)
+            producer.send(topic, b"x").get(timeout=10)
         finally:
             producer.close(timeout=5)
         return Failure(None, None, handler.lines)
@@ -231,7 +231,7 @@ def _fail_kafka_python(bs: str, props: dict, extra: dict) -> Failure:
         watch.close()
 
 
-def _fail_aiokafka(bs: str, props: dict, extra: dict) -> Failure:
+def _fail_aiokafka(bs: str, props: dict, extra: dict, topic: str) -> Failure:
     from aiokafka import AIOKafkaProducer
 
     async def run() -> Failure:
@@ -244,7 +244,7 @@ def _fail_aiokafka(bs: str, props: dict, extra: dict) -> Failure:
         try:
             producer = AIOKafkaProducer(bootstrap_servers=bs, request_timeout_ms=int(TIMEOUT_S * 1000), **settings)
             await asyncio.wait_for(producer.start(), 10)
-            await asyncio.wait_for(producer.send_and_wait("never-written", b"x"), 8)
+            await asyncio.wait_for(producer.send_and_wait(topic, b"x"), 8)
             return Failure(None, None, handler.lines)
         except Exception as e:
             return Failure(f"{type(e).__name__}: {e}", time.monotonic() - t0, handler.lines)
@@ -420,7 +420,11 @@ def test_bad_input_is_reported_with_its_cause(request, kafka_secured_cluster, ca
     case = CASES[case_name]
     cluster = _cluster_for(case, request)
     props = case.change(dict(cluster.topology.client_properties()), tmp_path)
-    failure = FAIL[client](cluster.bootstrap_servers, props, case.extra(client))
+    # a topic that exists (made through the broker's internal listener): a client that only times out
+    # is then not waiting for a topic to appear
+    topic = f"bad-input-{uuid.uuid4().hex[:8]}"
+    cluster.create_topic(topic)
+    failure = FAIL[client](cluster.bootstrap_servers, props, case.extra(client), topic)
     text, speed = case.expect[client]
     print(f"\n{case_name} / {client}: raised after {failure.raised_after and round(failure.raised_after, 2)}s "
           f"{failure.raised!r}; first reports: {failure.logged[:2]}")  # fmt: skip

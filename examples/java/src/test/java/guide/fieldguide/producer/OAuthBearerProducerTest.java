@@ -25,7 +25,7 @@ class OAuthBearerProducerTest {
         Properties noLogin = cluster.clientProperties();
         noLogin.remove("sasl.jaas.config");
         SecuredCluster.Refusal refusal = cluster.refusedWrite(noLogin, cluster.newTopic("oauth-no-login"));
-        String causes = TlsProducerTest.causes(refusal.error());
+        String causes = refusal.causes();
         assertTrue(causes.contains("Failed to construct kafka producer"), causes);
         assertTrue(causes.contains("Could not find a 'KafkaClient' entry in the JAAS configuration"), causes);
         assertTrue(refusal.took().compareTo(TlsProducerTest.AT_ONCE) < 0, refusal.took().toString());
@@ -37,7 +37,7 @@ class OAuthBearerProducerTest {
         Properties expired = cluster.clientProperties();
         expired.put("sasl.login.callback.handler.class", ExpiredTokenLogin.class.getName());
         SecuredCluster.Refusal refusal = cluster.refusedWrite(expired, cluster.newTopic("oauth-expired"));
-        String causes = TlsProducerTest.causes(refusal.error());
+        String causes = refusal.causes();
         assertTrue(causes.contains("invalid_token"), causes);
         assertTrue(refusal.took().compareTo(TlsProducerTest.AT_ONCE) < 0, refusal.took().toString());
     }

@@ -83,6 +83,14 @@ record SecuredCluster(String mode, String bootstrapServers, Path clientConfigFil
 
     /** A failed write: what the producer threw (unwrapped from the future), and how long it took to say so. */
     record Refusal(Throwable error, Duration took) {
+        /** The error and its causes, one per line. */
+        String causes() {
+            StringBuilder out = new StringBuilder();
+            for (Throwable e = error; e != null; e = e.getCause()) {
+                out.append(e).append('\n');
+            }
+            return out.toString();
+        }
     }
 
     /**
@@ -111,13 +119,9 @@ record SecuredCluster(String mode, String bootstrapServers, Path clientConfigFil
     }
 
     private Refusal refusal(Throwable error, long start) {
-        Duration took = Duration.ofNanos(System.nanoTime() - start);
-        Throwable root = error;
-        while (root.getCause() != null) {
-            root = root.getCause();
-        }
-        System.out.printf("java %s: %s after %d ms: %s (at its root: %s)%n", mode, error.getClass().getSimpleName(),
-                took.toMillis(), error.getMessage(), root);
-        return new Refusal(error, took);
+        Refusal refusal = new Refusal(error, Duration.ofNanos(System.nanoTime() - start));
+        System.out.printf("java %s: %s after %d ms; the error and its causes:%n%s", mode,
+                error.getClass().getSimpleName(), refusal.took().toMillis(), refusal.causes());
+        return refusal;
     }
 }
